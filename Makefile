@@ -41,6 +41,8 @@ test-unit: $(STAMP)
 
 test-notebooks: $(STAMP)
 	$(NBVAL) -q --durations=0
+	@echo "== again with OMP_NUM_THREADS=1: outputs must not depend on the thread count =="
+	OMP_NUM_THREADS=1 $(NBVAL) -q
 
 test-build: $(STAMP)
 	rm -rf _build

@@ -71,9 +71,10 @@ def page(request, browser, base_url):
     pg.on("requestfailed", lambda r: note(f"requestfailed: {r.url} {r.failure}"))
     pg.on("response", lambda r: note(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
     pg.goto(f"{base_url}/{request.param}", wait_until="load")
-    pg.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-                         timeout=MATHJAX_TIMEOUT_MS)
-    pg.evaluate("() => MathJax.startup.promise")
+    if pg.locator("script[src*='mathjax']").count():  # Sphinx loads MathJax only on pages with math
+        pg.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                             timeout=MATHJAX_TIMEOUT_MS)
+        pg.evaluate("() => MathJax.startup.promise")
     yield request.param, pg, problems
     pg.close()
 
