@@ -1,0 +1,23 @@
+"""Layers with a forward and a backward pass, following one protocol (chapters 5 and 8).
+
+Every layer has ``params`` and ``grads`` (dicts of arrays with the same keys),
+``forward(x)``, ``backward(dout)`` (accumulates into ``grads``, returns dx),
+``zero_grad()``, ``train()`` / ``eval()`` and ``parameters()``; see
+:mod:`dlbook.layers.base`. Class names follow ``torch.nn``::
+
+    from dlbook.layers import Linear, ReLU, Sequential, CrossEntropyLoss
+    net = Sequential(Linear(4, 16, rng=0), ReLU(), Linear(16, 3, rng=1))
+"""
+
+from dlbook.layers.activation import ReLU, Sigmoid, Tanh
+from dlbook.layers.base import Layer
+from dlbook.layers.container import Sequential
+from dlbook.layers.dropout import Dropout
+from dlbook.layers.linear import Linear
+from dlbook.layers.loss import CrossEntropyLoss, MSELoss
+from dlbook.layers.norm import BatchNorm1d, LayerNorm
+
+__all__ = [
+    "BatchNorm1d", "CrossEntropyLoss", "Dropout", "Layer", "LayerNorm", "Linear", "MSELoss",
+    "ReLU", "Sequential", "Sigmoid", "Tanh",
+]
