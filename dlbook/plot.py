@@ -153,3 +153,25 @@ def plot_linear_boundary(w: Sequence[float], b: float, ax=None,
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     return ax
+
+
+def plot_history(history, metric: str = "loss", ax=None, label: str | None = None,
+                 logy: bool = False):
+    """Plot a ``dlbook.train.History`` metric per epoch, training and (if present) validation.
+
+    ``metric`` is "loss" or "acc"; ``label`` prefixes the legend entries, so
+    several runs can share one axes.
+    """
+    ax = _axes(ax)
+    prefix = f"{label} " if label else ""
+    train, val = getattr(history, f"train_{metric}"), getattr(history, f"val_{metric}")
+    epochs = np.arange(1, len(train) + 1)
+    (line,) = ax.plot(epochs, train, label=f"{prefix}train")
+    if val:
+        ax.plot(epochs, val, linestyle="--", color=line.get_color(), label=f"{prefix}validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel({"loss": "loss", "acc": "accuracy"}.get(metric, metric))
+    if logy:
+        ax.set_yscale("log")
+    ax.legend(loc="best", fontsize="small")
+    return ax
