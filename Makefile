@@ -9,7 +9,6 @@ CHAPTERS := $(sort $(wildcard book/ch*.ipynb))
 # numpy (OpenBLAS) and torch (OpenMP) share the cores politely (shared/notes/performance.md)
 export OMP_WAIT_POLICY ?= PASSIVE
 export OPENBLAS_THREAD_TIMEOUT ?= 4
-export MPLBACKEND ?= Agg
 export PYTHONHASHSEED ?= 0
 NBVAL := $(BIN)/python -m pytest --nbval book -p no:cacheprovider --nbval-current-env \
          --nbval-sanitize-with .nbval_sanitize.cfg -n 2 --dist loadfile
