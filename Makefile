@@ -13,7 +13,7 @@ export PYTHONHASHSEED ?= 0
 NBVAL := $(BIN)/python -m pytest --nbval book -p no:cacheprovider --nbval-current-env \
          --nbval-sanitize-with .nbval_sanitize.cfg -n 2 --dist loadfile
 
-.PHONY: venv book html test test-unit test-notebooks test-build test-browser outputs clean
+.PHONY: venv book html test test-unit test-notebooks test-build test-browser outputs bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ test-build: $(STAMP)
 
 test-browser: $(STAMP)
 	$(BIN)/python -m pytest tests -m browser -q -p no:cacheprovider
+
+## make bench: speed benchmarks against PyTorch in the same run (not part of make test)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_mlp.py
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

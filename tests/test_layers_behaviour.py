@@ -244,3 +244,14 @@ def test_extreme_inputs_stay_finite():
         constant = np.full((3, 4), 7.0)  # zero variance: eps keeps x_hat finite (and 0)
         assert not LayerNorm(4, dtype=np.float64)(constant).any()
         assert not BatchNorm1d(4, dtype=np.float64)(constant).any()
+
+
+def test_linear_without_input_grad_skips_dx_but_not_parameter_grads():
+    rng = np.random.default_rng(0)
+    x, dout = rng.normal(size=(5, 4)), rng.normal(size=(5, 3))
+    full = Linear(4, 3, rng=0, dtype=np.float64)
+    lean = Linear(4, 3, rng=0, dtype=np.float64, input_grad=False)
+    full(x), lean(x)
+    assert full.backward(dout) is not None and lean.backward(dout) is None
+    for k in full.grads:
+        np.testing.assert_array_equal(full.grads[k], lean.grads[k])

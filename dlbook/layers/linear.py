@@ -20,10 +20,16 @@ class Linear(Layer):
     (He initialisation; chapter 8 compares other choices) and ``b`` (H,) = 0.
     PyTorch stores the transpose: ``torch.nn.Linear.weight`` is (H, D) = W.T.
     Backward (chapter 5): dx = dout W^T, dW = x^T dout, db = sum of dout over the batch.
+
+    ``input_grad=False`` skips dx (backward returns None): use it for a first
+    layer whose input is data, where dx is never used. It saves a third of the
+    layer's backward work; PyTorch skips the same product because data tensors
+    do not require gradients.
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 rng: int | np.random.Generator | None = None, dtype=np.float32):
+                 rng: int | np.random.Generator | None = None, dtype=np.float32,
+                 input_grad: bool = True):
         super().__init__()
         self.in_features = check_positive_int(in_features, "Linear", "in_features")
         self.out_features = check_positive_int(out_features, "Linear", "out_features")
@@ -33,6 +39,7 @@ class Linear(Layer):
         self.add_param("W", W.astype(dtype))
         if bias:
             self.add_param("b", np.zeros(self.out_features, dtype=dtype))
+        self.input_grad = bool(input_grad)
         self._x = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -54,7 +61,7 @@ class Linear(Layer):
         self.grads["W"] += x2.T @ dout2
         if "b" in self.grads:
             self.grads["b"] += dout2.sum(axis=0)
-        return dout @ self.params["W"].T
+        return dout @ self.params["W"].T if self.input_grad else None
 
     def __repr__(self) -> str:
         return (f"Linear(in_features={self.in_features}, out_features={self.out_features}, "
