@@ -2,7 +2,9 @@
 
 - runs each notebook with its own directory as cwd (as nbval and myst-nb do);
 - uses the kernel of the current environment (python3), whatever the notebook says;
-- drops per-cell timing metadata, so a re-run without changes gives a byte-identical file.
+- drops per-cell timing metadata and merges consecutive chunks of the same output stream
+  (the kernel splits printed text unpredictably under load), so a re-run without changes
+  gives a byte-identical file.
 
 Usage: python scripts/execute_notebooks.py book/ch01_perceptron.ipynb [...]
 """
@@ -17,6 +19,19 @@ from nbclient import NotebookClient
 CELL_TIMEOUT_S = 600
 
 
+def merge_streams(outputs: list) -> list:
+    """Join consecutive stdout (or stderr) chunks into one output, as nbval compares them."""
+    merged = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (out.output_type == "stream" and prev is not None and prev.output_type == "stream"
+                and prev.name == out.name):
+            prev.text += out.text
+        else:
+            merged.append(out)
+    return merged
+
+
 def execute(path: Path) -> float:
     """Execute one notebook in place; return the wall time in seconds."""
     nb = nbformat.read(path, as_version=4)
@@ -27,6 +42,9 @@ def execute(path: Path) -> float:
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute()
     elapsed = time.perf_counter() - start
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
                                  "language": "python"}
     nb.metadata.pop("widgets", None)
