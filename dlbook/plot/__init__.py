@@ -1,0 +1,30 @@
+"""Plotting helpers for the chapters (the only part of dlbook that imports matplotlib).
+
+Every helper draws into ``ax`` when given one and otherwise creates a new
+figure, then returns the axes, so figures can be composed. Nothing here
+changes global matplotlib settings.
+
+* :mod:`dlbook.plot.basic`: scatter plots, decision regions, curves, images, training histories;
+* :mod:`dlbook.plot.graphs`: computational graphs (chapters 5 and 6);
+* :mod:`dlbook.plot.optim`: optimizer paths over contour lines (chapter 7).
+"""
+
+from dlbook.plot.basic import (
+    GRID_STEPS,
+    PADDING,
+    plot_curves,
+    plot_decision_boundary,
+    plot_function,
+    plot_history,
+    plot_images,
+    plot_linear_boundary,
+    scatter_classes,
+)
+from dlbook.plot.graphs import GRAPH_BOX, plot_backprop_graph, plot_graph
+from dlbook.plot.optim import PATH_STYLES, plot_contour_paths
+
+__all__ = [
+    "GRID_STEPS", "PADDING", "GRAPH_BOX", "PATH_STYLES", "plot_backprop_graph", "plot_contour_paths",
+    "plot_curves", "plot_decision_boundary", "plot_function", "plot_graph", "plot_history",
+    "plot_images", "plot_linear_boundary", "scatter_classes",
+]
