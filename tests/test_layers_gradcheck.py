@@ -73,6 +73,12 @@ REGISTRY = [
     Case("LayerNorm-no-affine",
          lambda rng: LayerNorm(4, elementwise_affine=False, dtype=F64), (5, 4)),
     Case("Sequential", small_network, (5, 4)),
+    Case("MaxPool2d", lambda rng: L.MaxPool2d(3, 2, 1), (2, 3, 7, 6)),
+    Case("AvgPool2d", lambda rng: L.AvgPool2d(2, 1, 1), (2, 3, 5, 4)),
+    Case("MaxPool1d", lambda rng: L.MaxPool1d(3, 2, 1), (2, 3, 9)),
+    Case("GlobalMaxPool1d", lambda rng: L.GlobalMaxPool1d(), (2, 3, 7)),
+    Case("Flatten", lambda rng: L.Flatten(), (2, 3, 4, 5)),
+    Case("Transpose", lambda rng: L.Transpose(1, 2), (2, 5, 3)),
     Case("CrossEntropyLoss", lambda rng: CrossEntropyLoss(), (5, 4), labels),
     Case("MSELoss", lambda rng: MSELoss(), (5, 4), reals),
 ]

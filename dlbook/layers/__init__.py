@@ -16,8 +16,12 @@ from dlbook.layers.dropout import Dropout
 from dlbook.layers.linear import Linear
 from dlbook.layers.loss import CrossEntropyLoss, MSELoss
 from dlbook.layers.norm import BatchNorm1d, LayerNorm
+from dlbook.layers.pool import AvgPool2d, MaxPool2d
+from dlbook.layers.pool1d import GlobalMaxPool1d, MaxPool1d, Transpose
+from dlbook.layers.reshape import Flatten
 
 __all__ = [
-    "BatchNorm1d", "CrossEntropyLoss", "Dropout", "Layer", "LayerNorm", "Linear", "MSELoss",
-    "ReLU", "Sequential", "Sigmoid", "Tanh",
+    "AvgPool2d", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "Flatten", "GlobalMaxPool1d",
+    "Layer", "LayerNorm", "Linear", "MaxPool1d", "MaxPool2d", "MSELoss", "ReLU", "Sequential",
+    "Sigmoid", "Tanh", "Transpose",
 ]
