@@ -52,6 +52,7 @@ test-browser: $(STAMP)
 
 ## make bench: speed benchmarks against PyTorch in the same run (not part of make test)
 bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_mlp.py --threads 1
 	$(BIN)/python benchmarks/bench_mlp.py
 
 clean:

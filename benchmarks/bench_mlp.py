@@ -3,10 +3,19 @@
 60,000 random float32 samples, batch 128 (469 steps), plain SGD, softmax
 cross-entropy. Both sides do the same work per step: gather a shuffled batch,
 forward, loss, backward, update. Prints the best of several epochs for each
-and the ratio dlbook / PyTorch (target: <= 1.0). Run: `make bench-mlp`.
+and the ratio dlbook / PyTorch (target: <= 1.0). Run: `make bench`.
+
+`--threads N` pins both libraries to N threads (OpenBLAS for numpy, OpenMP for
+torch); a single thread gives ratios that hold even on a busy machine, where
+OpenBLAS's threads suffer much more from contention than torch's.
 """
 
 import os
+import sys
+
+if "--threads" in sys.argv:  # must happen before numpy and torch are imported
+    _n = sys.argv[sys.argv.index("--threads") + 1]
+    os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = _n
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # numpy and torch share the cores politely
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
