@@ -73,6 +73,8 @@ REGISTRY = [
     Case("LayerNorm-no-affine",
          lambda rng: LayerNorm(4, elementwise_affine=False, dtype=F64), (5, 4)),
     Case("Sequential", small_network, (5, 4)),
+    Case("Conv2d", lambda rng: L.Conv2d(3, 4, 3, stride=2, padding=1, rng=rng, dtype=F64), (2, 3, 7, 6)),
+    Case("Conv1d", lambda rng: L.Conv1d(3, 4, 3, padding=1, rng=rng, dtype=F64), (2, 3, 9)),
     Case("MaxPool2d", lambda rng: L.MaxPool2d(3, 2, 1), (2, 3, 7, 6)),
     Case("AvgPool2d", lambda rng: L.AvgPool2d(2, 1, 1), (2, 3, 5, 4)),
     Case("MaxPool1d", lambda rng: L.MaxPool1d(3, 2, 1), (2, 3, 9)),

@@ -10,6 +10,7 @@ Importing this package touches no network and imports neither scikit-learn
 nor mlxtend; the loaders import them when called.
 """
 
+from .augment import random_crop, random_hflip, random_shift, shift
 from .cifar import CIFAR10_CLASSES, CIFAR10_SHA256, load_cifar10
 from .digits import load_digits_8x8, load_mnist_sample
 from .download import ChecksumError, DownloadError, cache_dir, fetch, sha256_file
@@ -53,5 +54,7 @@ __all__ = [
     "read_idx", "write_idx",
     "load_mnist", "load_fashion_mnist", "MNIST_SHA256", "FASHION_MNIST_SHA256",
     "load_cifar10", "CIFAR10_CLASSES", "CIFAR10_SHA256",
+    # augment
+    "shift", "random_shift", "random_crop", "random_hflip",
     "FASHION_MNIST_CLASSES",
 ]

@@ -12,6 +12,8 @@ Every layer has ``params`` and ``grads`` (dicts of arrays with the same keys),
 from dlbook.layers.activation import ReLU, Sigmoid, Tanh
 from dlbook.layers.base import Layer
 from dlbook.layers.container import Sequential
+from dlbook.layers.conv import Conv2d
+from dlbook.layers.conv1d import Conv1d
 from dlbook.layers.dropout import Dropout
 from dlbook.layers.linear import Linear
 from dlbook.layers.loss import CrossEntropyLoss, MSELoss
@@ -21,7 +23,7 @@ from dlbook.layers.pool1d import GlobalMaxPool1d, MaxPool1d, Transpose
 from dlbook.layers.reshape import Flatten
 
 __all__ = [
-    "AvgPool2d", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "Flatten", "GlobalMaxPool1d",
+    "AvgPool2d", "BatchNorm1d", "Conv1d", "Conv2d", "CrossEntropyLoss", "Dropout", "Flatten", "GlobalMaxPool1d",
     "Layer", "LayerNorm", "Linear", "MaxPool1d", "MaxPool2d", "MSELoss", "ReLU", "Sequential",
     "Sigmoid", "Tanh", "Transpose",
 ]

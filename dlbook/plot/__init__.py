@@ -6,7 +6,9 @@ changes global matplotlib settings.
 
 * :mod:`dlbook.plot.basic`: scatter plots, decision regions, curves, images, training histories;
 * :mod:`dlbook.plot.graphs`: computational graphs (chapters 5 and 6);
-* :mod:`dlbook.plot.optim`: optimizer paths over contour lines (chapter 7).
+* :mod:`dlbook.plot.optim`: optimizer paths over contour lines (chapter 7);
+* :mod:`dlbook.plot.conv`: sliding windows and signed maps (chapter 9);
+* :mod:`dlbook.plot.cnn`: filters, feature maps and saliency overlays (chapter 11).
 """
 
 from dlbook.plot.basic import (
@@ -20,11 +22,14 @@ from dlbook.plot.basic import (
     plot_linear_boundary,
     scatter_classes,
 )
+from dlbook.plot.cnn import plot_feature_maps, plot_filters, plot_saliency
+from dlbook.plot.conv import plot_conv_step, plot_grid, plot_signed_maps
 from dlbook.plot.graphs import GRAPH_BOX, plot_backprop_graph, plot_graph
 from dlbook.plot.optim import PATH_STYLES, plot_contour_paths
 
 __all__ = [
     "GRID_STEPS", "PADDING", "GRAPH_BOX", "PATH_STYLES", "plot_backprop_graph", "plot_contour_paths",
     "plot_curves", "plot_decision_boundary", "plot_function", "plot_graph", "plot_history",
-    "plot_images", "plot_linear_boundary", "scatter_classes",
+    "plot_images", "plot_linear_boundary", "scatter_classes", "plot_conv_step", "plot_grid",
+    "plot_signed_maps", "plot_feature_maps", "plot_filters", "plot_saliency",
 ]

@@ -1,0 +1,150 @@
+"""Benchmark: Conv2d forward + backward, dlbook (numpy im2col) vs torch.nn.functional.conv2d, CPU.
+
+Two 3x3, padding-1 layers of a small CIFAR-style CNN, float32, weights and
+bias requiring gradients:
+
+  (a) the first layer: batch 64, 3 -> 32 channels, 32 x 32 images. Its input
+      is data, so neither side computes dx (``input_grad=False`` here; in
+      torch the input does not require grad).
+  (b) a middle layer: batch 64, 32 -> 64 channels, 16 x 16. Both compute dx.
+
+The upstream gradient ``dout`` has the memory layout of each library's own
+output, as an elementwise layer (ReLU) after the convolution would hand it
+back: channels-last for dlbook, NCHW for torch. A second dlbook line passes an
+NCHW-contiguous dout instead, which costs dlbook one transpose copy.
+
+One process, OMP_WAIT_POLICY=PASSIVE and OPENBLAS_THREAD_TIMEOUT=4, so that
+the two libraries' thread pools do not spin against each other. In each of
+ROUNDS rounds numpy is timed first, then torch. A sample is the mean time of
+the calls in about SAMPLE_SECONDS; a figure is the best (and the median) of
+its samples, counting only "clean" samples, during which other processes
+left the CPUs idle (read from /proc/stat), when there are any. The machine
+may be shared with other jobs, so run it a few times. Target: dlbook /
+PyTorch <= 2.0.
+Run: `python benchmarks/bench_conv.py`.
+
+`--threads N` pins both libraries to N threads (OpenBLAS for numpy, OpenMP for
+torch), as in bench_mlp.py; one thread gives ratios that hold even on a busy
+machine, where multi-threaded GEMMs suffer badly from contention.
+"""
+
+import os
+import sys
+
+if "--threads" in sys.argv:  # must happen before numpy and torch are imported
+    _n = sys.argv[sys.argv.index("--threads") + 1]
+    os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = _n
+
+os.environ["OMP_WAIT_POLICY"] = "PASSIVE"  # numpy and torch share the cores politely
+os.environ["OPENBLAS_THREAD_TIMEOUT"] = "4"
+
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+SAMPLES, SAMPLE_SECONDS, MAX_SAMPLES, ROUNDS = 8, 0.2, 30, 2
+QUIET_SHARE = 0.05
+"""A sample counts as clean when other processes used at most this share of the CPUs."""
+CONFIGS = {  # name: (N, C, F, H = W, dx computed?)
+    "(a) 64x3x32x32 -> 32, no dx": (64, 3, 32, 32, False),
+    "(b) 64x32x16x16 -> 64, dx": (64, 32, 64, 16, True),
+}
+
+
+def others_cpu_seconds() -> float:
+    """CPU seconds used so far by every other process on the machine (Linux; else 0)."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    busy = (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # minus idle, iowait
+    ours = os.times()
+    return busy - ours.user - ours.system
+
+
+def samples(step) -> tuple[list[float], int]:
+    """(seconds per call of each sample, number of clean samples among them).
+
+    A sample is the mean of enough calls to last SAMPLE_SECONDS. Samples during
+    which other processes were busy are kept but not counted as clean; sampling
+    stops after SAMPLES clean ones (or MAX_SAMPLES in all).
+    """
+    step()
+    start = time.perf_counter()
+    step()
+    inner = max(1, int(SAMPLE_SECONDS / (time.perf_counter() - start)))
+    clean, dirty = [], []
+    while len(clean) < SAMPLES and len(clean) + len(dirty) < MAX_SAMPLES:
+        others, start = others_cpu_seconds(), time.perf_counter()
+        for _ in range(inner):
+            step()
+        seconds = time.perf_counter() - start
+        quiet = others_cpu_seconds() - others <= QUIET_SHARE * os.cpu_count() * seconds
+        (clean if quiet else dirty).append(seconds / inner)
+    return clean or dirty, len(clean)
+
+
+def dlbook_step(N, C, F, H, dx, channels_last_dout=True):
+    from dlbook.layers.conv import Conv2d
+
+    rng = np.random.default_rng(0)
+    layer = Conv2d(C, F, 3, padding=1, rng=0, input_grad=dx)
+    x = rng.standard_normal((N, C, H, H), dtype=np.float32)
+    y = layer(x)
+    dout = np.empty_like(y) if channels_last_dout else np.empty(y.shape, np.float32)
+    dout[...] = rng.standard_normal(y.shape, dtype=np.float32)
+
+    def step():
+        layer(x)
+        layer.backward(dout)
+    return step
+
+
+def torch_step(N, C, F, H, dx):
+    import torch
+
+    torch.manual_seed(0)
+    x = torch.randn(N, C, H, H, requires_grad=dx)
+    w = torch.randn(F, C, 3, 3, requires_grad=True)
+    b = torch.zeros(F, requires_grad=True)
+    dout = torch.randn(N, F, H, H)
+
+    def step():
+        torch.nn.functional.conv2d(x, w, b, padding=1).backward(dout)
+    return step
+
+
+def main() -> None:
+    import torch  # imported now, but not called before the first numpy timings
+    from threadpoolctl import threadpool_info
+
+    sides = {"dlbook": lambda cfg: dlbook_step(*cfg),
+             "dlbook NCHW dout": lambda cfg: dlbook_step(*cfg, channels_last_dout=False),
+             "PyTorch": lambda cfg: torch_step(*cfg)}  # in this order: numpy first, then torch
+    times = {(name, side): ([], 0) for name in CONFIGS for side in sides}
+    for _ in range(ROUNDS):  # spreads both libraries over the machine's quiet and busy spells
+        for side, make in sides.items():
+            for name, cfg in CONFIGS.items():
+                got, clean = samples(make(cfg))
+                old, old_clean = times[name, side]
+                times[name, side] = (old + got, old_clean + clean)
+    pools = ", ".join(f"{i['internal_api']} {i.get('architecture', '?')} x{i['num_threads']}"
+                      for i in threadpool_info())
+    print(f"Conv2d 3x3, padding 1, float32, forward + backward, ms per call: best / median "
+          f"sample (clean samples); load average {os.getloadavg()[0]:.1f}")
+    print(f"thread pools: {pools}; torch threads: {torch.get_num_threads()}")
+    for name in CONFIGS:
+        best = {side: 1e3 * min(times[name, side][0]) for side in sides}
+        median = {side: 1e3 * float(np.median(times[name, side][0])) for side in sides}
+        print(f"{name}:")
+        for side in sides:
+            print(f"  {side:17s} {best[side]:7.2f} / {median[side]:7.2f} "
+                  f"({times[name, side][1]} clean)")
+        print(f"  ratio dlbook / PyTorch = {best['dlbook'] / best['PyTorch']:.2f}x best, "
+              f"{median['dlbook'] / median['PyTorch']:.2f}x median; with an NCHW dout "
+              f"{best['dlbook NCHW dout'] / best['PyTorch']:.2f}x best (target <= 2.0x)")
+
+
+if __name__ == "__main__":
+    main()
