@@ -54,6 +54,7 @@ test-browser: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_mlp.py --threads 1
 	$(BIN)/python benchmarks/bench_mlp.py
+	$(BIN)/python benchmarks/bench_conv.py
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

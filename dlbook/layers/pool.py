@@ -27,6 +27,7 @@ import numpy as np
 
 from dlbook._checks import as_float_array
 from dlbook.layers.base import Layer
+from dlbook.layers.im2col import as_pair
 
 IntPair = int | tuple[int, int]
 
@@ -34,20 +35,6 @@ IntPair = int | tuple[int, int]
 def pool_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
     """floor((size + 2 padding - kernel) / stride) + 1: windows that fit along one axis."""
     return (size + 2 * padding - kernel) // stride + 1
-
-
-def _pair(value, where: str, name: str, minimum: int) -> tuple[int, int]:
-    """An int or a pair of ints -> (height, width), each at least ``minimum``."""
-    items = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(items) != 2:
-        raise ValueError(f"{where} expected {name} to be an int or a pair of ints; got {value!r}")
-    for item in items:
-        if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
-            raise TypeError(f"{where} expected {name} to be an int or a pair of ints; "
-                            f"got {value!r}")
-    if min(items) < minimum:
-        raise ValueError(f"{where} expected {name} >= {minimum}; got {value!r}")
-    return int(items[0]), int(items[1])
 
 
 class _Pool2d(Layer):
@@ -60,9 +47,9 @@ class _Pool2d(Layer):
                  padding: IntPair = 0) -> None:
         super().__init__()
         name = type(self).__name__
-        self.kernel_size = _pair(kernel_size, name, "kernel_size", 1)
-        self.stride = self.kernel_size if stride is None else _pair(stride, name, "stride", 1)
-        self.padding = _pair(padding, name, "padding", 0)
+        self.kernel_size = as_pair(kernel_size, name, "kernel_size", 1)
+        self.stride = self.kernel_size if stride is None else as_pair(stride, name, "stride", 1)
+        self.padding = as_pair(padding, name, "padding", 0)
         if any(2 * p > k for p, k in zip(self.padding, self.kernel_size)):
             raise ValueError(f"{name} expected padding at most half of kernel_size (as PyTorch "
                              f"requires); got padding={self.padding} with "
