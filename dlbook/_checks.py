@@ -63,3 +63,12 @@ def check_positive_int(value, where: str, name: str) -> int:
     if value < 1:
         raise ValueError(f"{where} expected {name} >= 1; got {value}")
     return int(value)
+
+
+def check_non_negative_int(value, where: str, name: str) -> int:
+    """Return ``value`` as int if it is an integer >= 0, else raise."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{where} expected {name} to be an int; got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{where} expected {name} >= 0; got {value}")
+    return int(value)

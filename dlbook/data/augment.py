@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlbook._checks import as_float_array
+from dlbook._checks import as_float_array, check_non_negative_int
 from dlbook.utils import make_rng
 
 Seed = int | np.random.Generator | None
@@ -50,14 +50,6 @@ def _offsets(value, n: int, where: str, name: str) -> np.ndarray:
         raise ValueError(f"{where} expected {name} of shape ({n},) (one per image); "
                          f"got shape {arr.shape}")
     return arr.astype(np.int64)
-
-
-def _non_negative_int(value, where: str, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{where} expected {name} to be an int; got {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"{where} expected {name} >= 0; got {value}")
-    return int(value)
 
 
 def shift(x: np.ndarray, dy, dx, fill: float = 0.0) -> np.ndarray:
@@ -90,7 +82,7 @@ def random_shift(x: np.ndarray, max_shift: int, rng: Seed = None, fill: float = 
     (0, the background of MNIST digits). ``max_shift=0`` returns a copy.
     """
     x = _check_images(x, "random_shift")
-    max_shift = _non_negative_int(max_shift, "random_shift", "max_shift")
+    max_shift = check_non_negative_int(max_shift, "random_shift", "max_shift")
     rng = make_rng(rng, "random_shift")
     dy, dx = rng.integers(-max_shift, max_shift + 1, size=(2, x.shape[0]))
     return shift(x, dy, dx, fill)
@@ -106,7 +98,7 @@ def random_crop(x: np.ndarray, padding: int, rng: Seed = None, fill: float = 0.0
     to CIFAR-10 images in torchvision.
     """
     x = _check_images(x, "random_crop")
-    padding = _non_negative_int(padding, "random_crop", "padding")
+    padding = check_non_negative_int(padding, "random_crop", "padding")
     rng = make_rng(rng, "random_crop")
     oy, ox = rng.integers(0, 2 * padding + 1, size=(2, x.shape[0]))  # corners in the padded image
     return shift(x, padding - oy, padding - ox, fill)

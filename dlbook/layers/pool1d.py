@@ -20,17 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlbook._checks import as_float_array, check_positive_int
+from dlbook._checks import as_float_array, check_non_negative_int, check_positive_int
 from dlbook.layers.base import Layer
 from dlbook.layers.pool import MaxPool2d
-
-
-def _non_negative_int(value, where: str, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{where} expected {name} to be an int; got {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"{where} expected {name} >= 0; got {value}")
-    return int(value)
 
 
 def _check_ncl(x, where: str) -> np.ndarray:
@@ -57,7 +49,7 @@ class MaxPool1d(Layer):
         self.kernel_size = check_positive_int(kernel_size, "MaxPool1d", "kernel_size")
         self.stride = (self.kernel_size if stride is None
                        else check_positive_int(stride, "MaxPool1d", "stride"))
-        self.padding = _non_negative_int(padding, "MaxPool1d", "padding")
+        self.padding = check_non_negative_int(padding, "MaxPool1d", "padding")
         if 2 * self.padding > self.kernel_size:
             raise ValueError(f"MaxPool1d expected padding at most half of kernel_size (as "
                              f"PyTorch requires); got padding={self.padding} with "
