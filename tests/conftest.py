@@ -22,3 +22,13 @@ DEVICES = [
 def device(request):
     """Each parity test runs on CPU and, when a GPU is present, on CUDA."""
     return request.param
+
+
+@pytest.fixture
+def plt():
+    """matplotlib.pyplot on the Agg backend; every figure is closed after the test."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    yield plt
+    plt.close("all")

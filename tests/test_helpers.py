@@ -81,15 +81,6 @@ def test_torch_ref_round_trip(device):
     np.testing.assert_allclose(dx, 2 * x)
 
 
-@pytest.fixture
-def plt():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    yield plt
-    plt.close("all")
-
-
 def test_plot_helpers_draw_and_return_axes(plt):
     from dlbook import plot
     X = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]])

@@ -7,15 +7,6 @@ NODES = {"x": (0.0, 1.0, "$x$"), "y": (0.0, -1.0, "$y$"), "add": (2.0, 0.0, "+")
 EDGES = [("x", "add", "3", "1"), ("y", "add", "-1", "1"), ("add", "f", "2", "1")]
 
 
-@pytest.fixture
-def plt():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    yield plt
-    plt.close("all")
-
-
 def texts(ax):
     """The texts drawn on ax, without the (empty) texts of the arrow annotations."""
     return [t.get_text() for t in ax.texts if getattr(t, "arrow_patch", None) is None]

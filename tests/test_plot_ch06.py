@@ -6,15 +6,6 @@ import pytest
 from dlbook.autograd import Tensor, Value, trace
 
 
-@pytest.fixture
-def plt():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    yield plt
-    plt.close("all")
-
-
 def _arrows(ax):
     from matplotlib.patches import FancyArrowPatch
     return [p for p in ax.patches if isinstance(p, FancyArrowPatch)]

@@ -4,15 +4,6 @@ import numpy as np
 import pytest
 
 
-@pytest.fixture
-def plt():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    yield plt
-    plt.close("all")
-
-
 def bowl(p):
     return 0.5 * (p[..., 0] ** 2 + 10 * p[..., 1] ** 2)
 

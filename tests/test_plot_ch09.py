@@ -4,15 +4,6 @@ import numpy as np
 import pytest
 
 
-@pytest.fixture
-def plt():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    yield plt
-    plt.close("all")
-
-
 def texts(ax):
     return [t.get_text() for t in ax.texts]
 

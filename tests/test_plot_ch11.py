@@ -4,15 +4,6 @@ import numpy as np
 import pytest
 
 
-@pytest.fixture
-def plt():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    yield plt
-    plt.close("all")
-
-
 def test_plot_filters_one_panel_per_filter_on_a_shared_symmetric_scale(plt):
     from dlbook.plot.cnn import FILTER_CMAP, plot_filters
     W = np.random.default_rng(0).standard_normal((6, 1, 5, 5))
