@@ -10,7 +10,8 @@ CHAPTERS := $(sort $(wildcard book/ch*.ipynb))
 export OMP_WAIT_POLICY ?= PASSIVE
 export OPENBLAS_THREAD_TIMEOUT ?= 4
 export PYTHONHASHSEED ?= 0
-NBVAL := $(BIN)/python -m pytest --nbval book -p no:cacheprovider --nbval-current-env \
+# nbval re-executes the chapters: their result records go to a scratch folder, not book/results
+NBVAL := DLBOOK_RESULTS_DIR=$${TMPDIR:-/tmp}/dlbook-nbval-results $(BIN)/python -m pytest --nbval book -p no:cacheprovider --nbval-current-env \
          --nbval-sanitize-with .nbval_sanitize.cfg -n 2 --dist loadfile
 
 .PHONY: venv book html test test-unit test-notebooks test-build test-browser outputs bench clean
@@ -31,6 +32,8 @@ book html: $(STAMP)
 ## make outputs: re-execute every chapter in place after an edit (byte-stable)
 outputs: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py $(CHAPTERS)
+	$(BIN)/python scripts/collect_results.py
+	$(BIN)/python scripts/api_pages.py
 
 ## make test: unit + gradient + parity tests, nbval on every chapter, -W -n build, browser check
 test: test-unit test-notebooks test-build test-browser

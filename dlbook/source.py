@@ -20,13 +20,15 @@ class SourceCode:
     the file (relative to the package root) and line range.
     """
 
-    def __init__(self, qualname: str, location: str, text: str):
+    def __init__(self, qualname: str, location: str, text: str, api: str | None = None):
         self.qualname = qualname
         self.location = location
         self.text = text
+        self.api = api or qualname
 
     def _repr_markdown_(self) -> str:
-        header = f"**`{self.qualname}`** — `{self.location}`"
+        link = f" · [API reference](#{self.api})"  # the book resolves it to the entry in book/api/
+        header = f"**`{self.qualname}`** — `{self.location}`{link}"
         return f"{header}\n\n```python\n{self.text}```\n"
 
     def __repr__(self) -> str:
@@ -39,6 +41,28 @@ def _package_relative(path: str) -> str:
     if "dlbook" in parts:
         return "/".join(parts[len(parts) - 1 - parts[::-1].index("dlbook"):])
     return Path(path).name
+
+
+def api_target(obj) -> str:
+    """The dotted name of the API-reference entry that documents ``obj``.
+
+    The reference (book/api/, Sphinx autodoc) documents public names with a
+    docstring; a private or undocumented object links to its class or module.
+    """
+    if inspect.ismodule(obj):
+        return obj.__name__
+    module = getattr(obj, "__module__", "") or ""
+    parts = getattr(obj, "__qualname__", "").split(".")
+    holder = inspect.getmodule(obj)
+    for depth in range(len(parts), 0, -1):
+        name = parts[:depth]
+        target = holder
+        for part in name:
+            target = getattr(target, part, None)
+        public = not any(p.startswith("_") or p == "<locals>" for p in name)
+        if public and target is not None and inspect.getdoc(target):
+            return ".".join([module, *name])
+    return module
 
 
 def show_source(obj) -> SourceCode:
@@ -61,4 +85,4 @@ def show_source(obj) -> SourceCode:
     end = start + len(lines) - 1
     start = max(start, 1)  # modules report line 0
     location = f"{_package_relative(path)}, lines {start}–{end}"
-    return SourceCode(qualname, location, textwrap.dedent("".join(lines)))
+    return SourceCode(qualname, location, textwrap.dedent("".join(lines)), api_target(obj))

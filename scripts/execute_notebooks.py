@@ -2,6 +2,9 @@
 
 - runs each notebook with its own directory as cwd (as nbval and myst-nb do);
 - uses the kernel of the current environment (python3), whatever the notebook says;
+- records provenance in the notebook's metadata (``dlbook.provenance``: dlbook version,
+  git commit of the package, device, Python/numpy/torch versions); the book prints it
+  in one line at the end of the chapter page (book/_ext/dlbook_sphinx.py);
 - drops per-cell timing metadata and merges consecutive chunks of the same output stream
   (the kernel splits printed text unpredictably under load), so a re-run without changes
   gives a byte-identical file.
@@ -9,8 +12,12 @@
 Usage: python scripts/execute_notebooks.py book/ch01_perceptron.ipynb [...]
 """
 
+import os
+import platform
+import subprocess
 import sys
 import time
+from functools import lru_cache
 from pathlib import Path
 
 import nbformat
@@ -32,6 +39,39 @@ def merge_streams(outputs: list) -> list:
     return merged
 
 
+def git(*args: str) -> str:
+    try:
+        return subprocess.run(["git", *args], capture_output=True, text=True, check=True,
+                              cwd=Path(__file__).resolve().parent.parent).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def device_description() -> str:
+    """'CPU (x86_64, 2 cores)' or the CUDA device's name: where the outputs were computed."""
+    import torch
+
+    if torch.cuda.is_available():
+        return f"CUDA ({torch.cuda.get_device_name(0)})"
+    return f"CPU ({platform.machine()}, {os.cpu_count()} cores)"
+
+
+@lru_cache(maxsize=1)
+def provenance() -> dict:
+    """What produced the stored outputs: package version and commit, device, versions."""
+    import numpy
+    import torch
+
+    import dlbook
+
+    commit = git("rev-parse", "--short=10", "HEAD") or "unknown"
+    if git("status", "--porcelain", "--", "dlbook"):
+        commit += "+modified"  # the package differed from that commit when the chapter ran
+    return {"dlbook": dlbook.__version__, "commit": commit, "device": device_description(),
+            "python": platform.python_version(), "numpy": numpy.__version__,
+            "torch": torch.__version__.split("+")[0]}
+
+
 def execute(path: Path) -> float:
     """Execute one notebook in place; return the wall time in seconds."""
     nb = nbformat.read(path, as_version=4)
@@ -48,10 +88,14 @@ def execute(path: Path) -> float:
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
                                  "language": "python"}
     nb.metadata.pop("widgets", None)
+    nb.metadata["dlbook"] = {"provenance": provenance()}
     nbformat.write(nb, path)
     return elapsed
 
 
 if __name__ == "__main__":
+    # dlbook.results.record writes each chapter's headline numbers here (collected by
+    # scripts/collect_results.py into the book's results page)
+    os.environ["DLBOOK_RESULTS_DIR"] = str(Path(__file__).resolve().parent.parent / "book" / "results")
     for arg in sys.argv[1:]:
         print(f"{arg}: executed in {execute(Path(arg)):.1f} s", flush=True)

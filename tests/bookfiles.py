@@ -9,12 +9,24 @@ CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 
 
+def _entries(entries: list[dict]) -> list[str]:
+    """Files of TOC entries and of their sections (globs expanded), in order."""
+    files = []
+    for entry in entries:
+        if "file" in entry:
+            files.append(entry["file"])
+        if "glob" in entry:
+            files += sorted(str(p.relative_to(ROOT).with_suffix("")) for p in ROOT.glob(entry["glob"] + ".*"))
+        files += _entries(entry.get("sections", []))
+    return files
+
+
 def toc_files() -> list[str]:
     """Every file named in _toc.yml, root first, without suffix (e.g. 'book/ch01_perceptron')."""
     files = [TOC["root"]]
     for part in TOC.get("parts", []):
-        files += [entry["file"] for entry in part["chapters"]]
-    files += [entry["file"] for entry in TOC.get("chapters", [])]
+        files += _entries(part["chapters"])
+    files += _entries(TOC.get("chapters", []))
     return files
 
 
@@ -34,3 +46,8 @@ def chapters() -> list[str]:
 def html_pages() -> list[str]:
     """Relative URLs of every page of the built book."""
     return ["index.html" if f == TOC["root"] else f"{f}.html" for f in toc_files()]
+
+
+def chapter_paths() -> list[Path]:
+    """The chapter notebooks listed in _toc.yml, in book order."""
+    return [ROOT / f"{c}.ipynb" for c in chapters()]

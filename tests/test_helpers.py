@@ -103,3 +103,16 @@ def test_plot_bad_shapes(plt):
         plot.scatter_classes(np.zeros((3, 3)), np.zeros(3))
     with pytest.raises(ValueError, match=r"square \(N, H\*W\); got \(2, 15\)"):
         plot.plot_images(np.zeros((2, 15)))
+
+
+def test_show_source_links_to_the_documented_api_entry():
+    from dlbook.layers import Linear
+    from dlbook.layers.base import Layer
+    from dlbook.source import api_target
+
+    md = dlbook.show_source(Linear.forward)._repr_markdown_()
+    assert "[API reference](#dlbook.layers.linear.Linear.forward)" in md
+    assert api_target(F.softmax) == "dlbook.functional.activations.softmax"
+    assert api_target(dlbook.numgrad) == "dlbook.numgrad"
+    assert api_target(Linear._cached) == "dlbook.layers.base.Layer._cached".rsplit(".", 1)[0]  # private: its class
+    assert api_target(Layer) == "dlbook.layers.base.Layer"

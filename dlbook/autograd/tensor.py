@@ -1,4 +1,4 @@
-"""Reverse-mode autodiff for numpy arrays: :class:`Value`'s design, an array per node (chapter 6).
+"""Reverse-mode autodiff for numpy arrays: :class:`~dlbook.autograd.value.Value`'s design, an array per node (chapter 6).
 
 For arrays a local derivative is a Jacobian, far too large to store (an
 elementwise op on a (1000, 1000) array has a 10^6 x 10^6 one). So each node
