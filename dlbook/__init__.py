@@ -10,11 +10,11 @@ parts you need::
     from dlbook import torch_ref                     # imports torch
 """
 
-from dlbook import functional, numgrad, utils
+from dlbook import functional, numgrad, results, utils
 from dlbook.source import show_source
 from dlbook.utils import make_rng, seed_everything
 
 __version__ = "0.1.0"
 
-__all__ = ["functional", "numgrad", "utils", "show_source", "make_rng", "seed_everything",
+__all__ = ["functional", "numgrad", "results", "utils", "show_source", "make_rng", "seed_everything",
            "__version__"]

@@ -52,6 +52,7 @@ class Result:
 
 
 def results_dir() -> Path:
+    """The folder for the JSON records: ``$DLBOOK_RESULTS_DIR``, else ``./results``."""
     return Path(os.environ.get(RESULTS_ENV, "results"))
 
 
@@ -84,6 +85,16 @@ def _process_runtime() -> float | None:
     return round(uptime - start_ticks / os.sysconf("SC_CLK_TCK"), 1)
 
 
+def _format(number: float, fmt: str, name: str) -> str:
+    """format() that also takes integer specs ('d') for whole numbers."""
+    try:
+        if fmt.endswith("d") and number.is_integer():
+            return format(int(number), fmt)
+        return format(number, fmt)
+    except ValueError:
+        raise ValueError(f"record: format {fmt!r} does not fit the value {number!r} of {name}") from None
+
+
 def record(chapter: str, name: str, value: float, *, fmt: str = ".4f", unit: str = "",
            seed: int | None = None) -> Result:
     """Print ``result <chapter>.<name> = <value:fmt>`` and save the record as JSON.
@@ -99,7 +110,7 @@ def record(chapter: str, name: str, value: float, *, fmt: str = ".4f", unit: str
         number = float(value)
     except (TypeError, ValueError):
         raise TypeError(f"record expected a real number for {name}, got {type(value).__name__}") from None
-    text = format(number, fmt)
+    text = _format(number, fmt, name)
     result = Result(chapter, name, number, text, unit, seed, _versions(), _device(), _process_runtime())
     print(result.line())
     save(result)

@@ -85,3 +85,59 @@ def test_labels_are_unique_across_the_book():
             label = label[0] or label[1]
             assert label not in seen, f"{label} in {chapter} and {seen[label]}"
             seen[label] = chapter
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_stored_outputs_carry_their_provenance(chapter):
+    """make outputs records what produced the outputs; the book prints it under the chapter."""
+    prov = load(chapter)["metadata"].get("dlbook", {}).get("provenance", {})
+    assert set(prov) >= {"dlbook", "commit", "device", "python", "numpy", "torch"}, prov
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert prov["dlbook"] == project["version"]
+    assert re.fullmatch(r"[0-9a-f]{7,40}(\+modified)?", prov["commit"]), prov["commit"]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_show_source_cells_link_to_the_api_reference(chapter):
+    outputs = json.dumps([c["outputs"] for c in code_cells(load(chapter))])
+    shown = outputs.count("**`dlbook.")
+    assert shown == outputs.count("[API reference](#dlbook."), f"{chapter}: a show_source output without its link"
+
+
+def test_api_reference_pages_are_current():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "api_pages.py"), "--check"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "book/api/index" in toc_files()
+
+
+def test_every_public_name_has_a_docstring_naming_its_chapter():
+    """The API reference documents each public name; its docstring (or its module's) names a chapter."""
+    import importlib
+    import inspect
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from api_pages import public_modules
+
+    infrastructure = {"dlbook", "dlbook.utils", "dlbook.source", "dlbook.doctor", "dlbook.torch_ref",
+                      "dlbook.results", "dlbook.data.download", "dlbook.data.idx"}
+    missing, no_chapter = [], []
+    for name in public_modules():
+        module = importlib.import_module(name)
+        mod_chapter = re.search(r"[Cc]hapters? \d+|Part [IVX]+", inspect.getdoc(module) or "")
+        for attr, obj in vars(module).items():
+            if attr.startswith("_") or not (inspect.isfunction(obj) or inspect.isclass(obj)):
+                continue
+            if getattr(obj, "__module__", None) != name:
+                continue  # documented where it is defined
+            doc = inspect.getdoc(obj)
+            if not doc:
+                missing.append(f"{name}.{attr}")
+            elif not (mod_chapter or name in infrastructure or re.search(r"[Cc]hapters? \d+", doc)):
+                no_chapter.append(f"{name}.{attr}")
+    assert not missing, f"public names without a docstring: {missing}"
+    assert not no_chapter, f"docstrings that name no chapter: {no_chapter}"

@@ -46,3 +46,10 @@ def test_printed_results_parses_lines_with_units():
 def test_bad_input(tmp_results, args, err, match):
     with pytest.raises(err, match=match):
         results.record(*args)
+
+
+def test_integer_formats_and_bad_formats(tmp_results, capsys):
+    results.record("ch01", "mistakes", 3, fmt="d")
+    assert capsys.readouterr().out == "result ch01.mistakes = 3\n"
+    with pytest.raises(ValueError, match="does not fit"):
+        results.record("ch01", "mistakes", 2.5, fmt="d")

@@ -1,4 +1,4 @@
-"""Everyday plotting helpers: scatter plots, decision regions, curves, images, histories.
+"""Everyday plotting helpers: scatter plots, decision regions, curves, images, histories (chapters 1-4 on).
 
 Every helper draws into ``ax`` when given one and otherwise creates a new
 figure, then returns the axes, so figures can be composed. Nothing here
