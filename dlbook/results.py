@@ -96,7 +96,7 @@ def _format(number: float, fmt: str, name: str) -> str:
 
 
 def record(chapter: str, name: str, value: float, *, fmt: str = ".4f", unit: str = "",
-           seed: int | None = None) -> Result:
+           seed: int | None = None) -> None:
     """Print ``result <chapter>.<name> = <value:fmt>`` and save the record as JSON.
 
     Shapes: value is a real scalar (float, int, numpy or 0-d array).
@@ -113,8 +113,7 @@ def record(chapter: str, name: str, value: float, *, fmt: str = ".4f", unit: str
     text = _format(number, fmt, name)
     result = Result(chapter, name, number, text, unit, seed, _versions(), _device(), _process_runtime())
     print(result.line())
-    save(result)
-    return result
+    save(result)  # returns None, so a record() that ends a cell adds no second output
 
 
 def save(result: Result) -> Path:

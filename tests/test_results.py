@@ -15,14 +15,14 @@ def tmp_results(tmp_path, monkeypatch):
 
 
 def test_record_prints_one_line_and_writes_json(tmp_results, capsys):
-    r = results.record("ch04", "test_accuracy", np.float32(0.92603), fmt=".3f", seed=0)
+    assert results.record("ch04", "test_accuracy", np.float32(0.92603), fmt=".3f", seed=0) is None
     assert capsys.readouterr().out == "result ch04.test_accuracy = 0.926\n"
     data = json.loads((tmp_results / "ch04.json").read_text())
     rec = data["test_accuracy"]
     assert rec["text"] == "0.926" and rec["seed"] == 0 and rec["chapter"] == "ch04"
     assert rec["value"] == pytest.approx(0.92603, rel=1e-6)
     assert rec["versions"]["numpy"] == np.__version__ and rec["device"].startswith(("cpu", "cuda"))
-    assert r.line() == "result ch04.test_accuracy = 0.926"
+    assert results.Result(**rec).line() == "result ch04.test_accuracy = 0.926"
 
 
 def test_records_merge_and_replace_by_name(tmp_results):
