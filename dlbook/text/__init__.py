@@ -1,0 +1,17 @@
+"""Text as numbers: tokenizers, a vocabulary, and batching of token indices (chapter 12).
+
+::
+
+    from dlbook.text import Vocab, char_tokenize, pad_sequences, length_mask
+    vocab = Vocab([char_tokenize(s) for s in ["cab", "bead"]])
+    ids, lengths = pad_sequences([vocab.encode(char_tokenize(s)) for s in ["cab", "bead"]],
+                                 pad_index=vocab.pad_index)
+    mask = length_mask(lengths)
+"""
+
+from dlbook.text.batching import length_mask, pad_sequences, stream_batches
+from dlbook.text.tokenize import WORD_PATTERN, char_tokenize, word_tokenize
+from dlbook.text.vocab import PAD, UNK, Vocab
+
+__all__ = ["PAD", "UNK", "Vocab", "WORD_PATTERN", "char_tokenize", "length_mask",
+           "pad_sequences", "stream_batches", "word_tokenize"]
