@@ -82,7 +82,12 @@ REGISTRY = [
     Case("Flatten", lambda rng: L.Flatten(), (2, 3, 4, 5)),
     Case("MeanPool", lambda rng: L.MeanPool(), (2, 3, 4)),
     Case("Transpose", lambda rng: L.Transpose(1, 2), (2, 5, 3)),
+    Case("RNN", lambda rng: L.RNN(3, 4, rng=rng, dtype=F64), (2, 5, 3)),
+    Case("LSTM", lambda rng: L.LSTM(3, 4, rng=rng, dtype=F64), (2, 5, 3)),
+    Case("GRU", lambda rng: L.GRU(3, 4, rng=rng, dtype=F64), (2, 5, 3)),
     Case("CrossEntropyLoss", lambda rng: CrossEntropyLoss(), (5, 4), labels),
+    Case("SequenceCrossEntropyLoss", lambda rng: L.SequenceCrossEntropyLoss(), (3, 4, 5),
+         lambda rng, s: rng.integers(0, s[2], size=s[:2])),
     Case("MSELoss", lambda rng: MSELoss(), (5, 4), reals),
 ]
 LAYER_CASES = [c for c in REGISTRY if c.targets is None]

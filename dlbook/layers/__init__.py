@@ -16,16 +16,20 @@ from dlbook.layers.conv import Conv2d
 from dlbook.layers.conv1d import Conv1d
 from dlbook.layers.dropout import Dropout
 from dlbook.layers.embedding import Embedding, EmbeddingBag, MeanPool
+from dlbook.layers.gru import GRU, gru_step, gru_step_backward
 from dlbook.layers.linear import Linear
+from dlbook.layers.lstm import LSTM, lstm_step, lstm_step_backward
 from dlbook.layers.loss import CrossEntropyLoss, MSELoss
 from dlbook.layers.norm import BatchNorm1d, LayerNorm
 from dlbook.layers.pool import AvgPool2d, MaxPool2d
 from dlbook.layers.pool1d import GlobalMaxPool1d, MaxPool1d, Transpose
 from dlbook.layers.reshape import Flatten
+from dlbook.layers.rnn import RNN, rnn_step, rnn_step_backward
+from dlbook.layers.seq_loss import SequenceCrossEntropyLoss
 
 __all__ = [
-    "AvgPool2d", "BatchNorm1d", "Conv1d", "Conv2d", "CrossEntropyLoss", "Dropout", "Embedding", "EmbeddingBag",
-    "Flatten", "GlobalMaxPool1d", "MeanPool",
-    "Layer", "LayerNorm", "Linear", "MaxPool1d", "MaxPool2d", "MSELoss", "ReLU", "Sequential",
-    "Sigmoid", "Tanh", "Transpose",
+    "AvgPool2d", "BatchNorm1d", "Conv1d", "Conv2d", "CrossEntropyLoss", "Dropout", "Embedding",
+    "EmbeddingBag", "Flatten", "GlobalMaxPool1d", "GRU", "Layer", "LayerNorm", "Linear", "LSTM",
+    "MaxPool1d", "MaxPool2d", "MeanPool", "MSELoss", "ReLU", "RNN", "SequenceCrossEntropyLoss",
+    "Sequential", "Sigmoid", "Tanh", "Transpose",
 ]
