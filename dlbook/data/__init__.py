@@ -35,6 +35,7 @@ from .split import (
     standardize,
     train_val_test_split,
 )
+from .toy_text import analogy_questions, make_analogy_corpus, word_groups
 from .toy import (
     LOGIC_GATES,
     logic_gate,
@@ -64,4 +65,5 @@ __all__ = [
     # text (Part IV)
     "contains_letter_dataset", "letter_position_dataset",
     "load_lee_corpus", "load_wikitext2", "WIKITEXT2_URL", "WIKITEXT2_SHA256",
+    "make_analogy_corpus", "analogy_questions", "word_groups",
 ]

@@ -8,7 +8,8 @@ changes global matplotlib settings.
 * :mod:`dlbook.plot.graphs`: computational graphs (chapters 5 and 6);
 * :mod:`dlbook.plot.optim`: optimizer paths over contour lines (chapter 7);
 * :mod:`dlbook.plot.conv`: sliding windows and signed maps (chapter 9);
-* :mod:`dlbook.plot.cnn`: filters, feature maps and saliency overlays (chapter 11).
+* :mod:`dlbook.plot.cnn`: filters, feature maps and saliency overlays (chapter 11);
+* :mod:`dlbook.plot.wordvec`: word vectors projected to 2-D (chapter 13).
 """
 
 from dlbook.plot.basic import (
@@ -26,10 +27,12 @@ from dlbook.plot.cnn import plot_feature_maps, plot_filters, plot_saliency
 from dlbook.plot.conv import plot_conv_step, plot_grid, plot_signed_maps
 from dlbook.plot.graphs import GRAPH_BOX, plot_backprop_graph, plot_graph
 from dlbook.plot.optim import PATH_STYLES, plot_contour_paths
+from dlbook.plot.wordvec import plot_word_vectors, project_2d
 
 __all__ = [
     "GRID_STEPS", "PADDING", "GRAPH_BOX", "PATH_STYLES", "plot_backprop_graph", "plot_contour_paths",
     "plot_curves", "plot_decision_boundary", "plot_function", "plot_graph", "plot_history",
     "plot_images", "plot_linear_boundary", "scatter_classes", "plot_conv_step", "plot_grid",
     "plot_signed_maps", "plot_feature_maps", "plot_filters", "plot_saliency",
+    "plot_word_vectors", "project_2d",
 ]

@@ -1,4 +1,4 @@
-"""Text as numbers: tokenizers, a vocabulary, and batching of token indices (chapter 12).
+"""Text as numbers: tokenizers, a vocabulary and batching (chapter 12); word vectors (chapter 13).
 
 ::
 
@@ -9,9 +9,16 @@
     mask = length_mask(lengths)
 """
 
+from dlbook.text.cooccurrence import (analogy, cooccurrence_matrix, cosine_similarity, most_similar, pmi,
+                                      ppmi, svd_embeddings, truncated_svd)
 from dlbook.text.batching import length_mask, pad_sequences, stream_batches
 from dlbook.text.tokenize import WORD_PATTERN, char_tokenize, word_tokenize
 from dlbook.text.vocab import PAD, UNK, Vocab
+from dlbook.text.word2vec import CBOW, SkipGram, UnigramSampler, cbow_examples, skipgram_pairs, train_word2vec
 
 __all__ = ["PAD", "UNK", "Vocab", "WORD_PATTERN", "char_tokenize", "length_mask",
-           "pad_sequences", "stream_batches", "word_tokenize"]
+           "pad_sequences", "stream_batches", "word_tokenize",
+           # chapter 13
+           "analogy", "cooccurrence_matrix", "cosine_similarity", "most_similar", "pmi", "ppmi",
+           "svd_embeddings", "truncated_svd", "CBOW", "SkipGram", "UnigramSampler", "cbow_examples",
+           "skipgram_pairs", "train_word2vec"]
