@@ -58,6 +58,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_mlp.py --threads 1
 	$(BIN)/python benchmarks/bench_mlp.py
 	$(BIN)/python benchmarks/bench_conv.py
+	$(BIN)/python benchmarks/bench_lstm.py --threads 1
+	$(BIN)/python benchmarks/bench_lstm.py
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

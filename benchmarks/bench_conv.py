@@ -18,9 +18,12 @@ the two libraries' thread pools do not spin against each other. In each of
 ROUNDS rounds numpy is timed first, then torch. A sample is the mean time of
 the calls in about SAMPLE_SECONDS; a figure is the best (and the median) of
 its samples, counting only "clean" samples, during which other processes
-left the CPUs idle (read from /proc/stat), when there are any. The machine
-may be shared with other jobs, so run it a few times. Target: dlbook /
-PyTorch <= 2.0.
+left the CPUs idle (read from /proc/stat), when there are any. glibc is told
+to keep freed memory (steady_malloc), so that neither library pays for fresh
+pages on some runs and not on others. The CPU time of each sample is printed
+too: on a busy machine, with `--threads 1`, it is the steadier measure of the
+work each library does (as in bench_lstm.py). The machine may be shared with
+other jobs, so run it a few times. Target: dlbook / PyTorch <= 2.0.
 Run: `python benchmarks/bench_conv.py`.
 
 `--threads N` pins both libraries to N threads (OpenBLAS for numpy, OpenMP for
@@ -38,6 +41,7 @@ if "--threads" in sys.argv:  # must happen before numpy and torch are imported
 os.environ["OMP_WAIT_POLICY"] = "PASSIVE"  # numpy and torch share the cores politely
 os.environ["OPENBLAS_THREAD_TIMEOUT"] = "4"
 
+import ctypes  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -45,10 +49,28 @@ import numpy as np  # noqa: E402
 SAMPLES, SAMPLE_SECONDS, MAX_SAMPLES, ROUNDS = 8, 0.2, 30, 2
 QUIET_SHARE = 0.05
 """A sample counts as clean when other processes used at most this share of the CPUs."""
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt parameters, from glibc's malloc.h
 CONFIGS = {  # name: (N, C, F, H = W, dx computed?)
     "(a) 64x3x32x32 -> 32, no dx": (64, 3, 32, 32, False),
     "(b) 64x32x16x16 -> 64, dx": (64, 32, 64, 16, True),
 }
+
+
+def steady_malloc() -> None:
+    """Make glibc keep freed memory in the process, so that no call faults in fresh pages.
+
+    By default glibc's thresholds adapt to the history of the process: on some
+    runs every torch call here handed its buffers back to the OS and then took
+    thousands of page faults to get them again, which tripled its time. Fixed
+    thresholds make both libraries reuse their memory on every run. Not glibc
+    (macOS, Windows): nothing to do.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)  # keep up to 1 GB of free heap
+    libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)  # blocks up to 32 MB come from the heap
 
 
 def others_cpu_seconds() -> float:
@@ -63,26 +85,29 @@ def others_cpu_seconds() -> float:
     return busy - ours.user - ours.system
 
 
-def samples(step) -> tuple[list[float], int]:
-    """(seconds per call of each sample, number of clean samples among them).
+def samples(step) -> tuple[list[float], list[float], int]:
+    """(wall seconds per call of each sample, CPU seconds per call, number of clean samples).
 
     A sample is the mean of enough calls to last SAMPLE_SECONDS. Samples during
     which other processes were busy are kept but not counted as clean; sampling
-    stops after SAMPLES clean ones (or MAX_SAMPLES in all).
+    stops after SAMPLES clean ones (or MAX_SAMPLES in all). The CPU time (this
+    process, all its threads) of every sample is kept: with one thread it
+    barely depends on what else the machine runs.
     """
     step()
     start = time.perf_counter()
     step()
     inner = max(1, int(SAMPLE_SECONDS / (time.perf_counter() - start)))
-    clean, dirty = [], []
+    clean, dirty, cpu = [], [], []
     while len(clean) < SAMPLES and len(clean) + len(dirty) < MAX_SAMPLES:
-        others, start = others_cpu_seconds(), time.perf_counter()
+        others, start, cpu_start = others_cpu_seconds(), time.perf_counter(), time.process_time()
         for _ in range(inner):
             step()
         seconds = time.perf_counter() - start
+        cpu.append((time.process_time() - cpu_start) / inner)
         quiet = others_cpu_seconds() - others <= QUIET_SHARE * os.cpu_count() * seconds
         (clean if quiet else dirty).append(seconds / inner)
-    return clean or dirty, len(clean)
+    return clean or dirty, cpu, len(clean)
 
 
 def dlbook_step(N, C, F, H, dx, channels_last_dout=True):
@@ -115,35 +140,44 @@ def torch_step(N, C, F, H, dx):
     return step
 
 
+def report(what: str, seconds: dict[str, list[float]], clean: dict[str, int] | None) -> None:
+    """Print one kind of time (wall or CPU) of every side, and the ratios dlbook / PyTorch."""
+    best = {side: 1e3 * min(got) for side, got in seconds.items()}
+    median = {side: 1e3 * float(np.median(got)) for side, got in seconds.items()}
+    print(f"  {what} time:")
+    for side in seconds:
+        print(f"    {side:17s} {best[side]:7.2f} / {median[side]:7.2f}"
+              + (f" ({clean[side]} clean)" if clean else ""))
+    print(f"    ratio dlbook / PyTorch = {best['dlbook'] / best['PyTorch']:.2f}x best, "
+          f"{median['dlbook'] / median['PyTorch']:.2f}x median; with an NCHW dout "
+          f"{best['dlbook NCHW dout'] / best['PyTorch']:.2f}x best (target <= 2.0x)")
+
+
 def main() -> None:
+    steady_malloc()
     import torch  # imported now, but not called before the first numpy timings
     from threadpoolctl import threadpool_info
 
     sides = {"dlbook": lambda cfg: dlbook_step(*cfg),
              "dlbook NCHW dout": lambda cfg: dlbook_step(*cfg, channels_last_dout=False),
              "PyTorch": lambda cfg: torch_step(*cfg)}  # in this order: numpy first, then torch
-    times = {(name, side): ([], 0) for name in CONFIGS for side in sides}
+    times = {(name, side): ([], [], 0) for name in CONFIGS for side in sides}
     for _ in range(ROUNDS):  # spreads both libraries over the machine's quiet and busy spells
         for side, make in sides.items():
             for name, cfg in CONFIGS.items():
-                got, clean = samples(make(cfg))
-                old, old_clean = times[name, side]
-                times[name, side] = (old + got, old_clean + clean)
+                got, cpu, clean = samples(make(cfg))
+                old = times[name, side]
+                times[name, side] = (old[0] + got, old[1] + cpu, old[2] + clean)
     pools = ", ".join(f"{i['internal_api']} {i.get('architecture', '?')} x{i['num_threads']}"
                       for i in threadpool_info())
     print(f"Conv2d 3x3, padding 1, float32, forward + backward, ms per call: best / median "
           f"sample (clean samples); load average {os.getloadavg()[0]:.1f}")
     print(f"thread pools: {pools}; torch threads: {torch.get_num_threads()}")
     for name in CONFIGS:
-        best = {side: 1e3 * min(times[name, side][0]) for side in sides}
-        median = {side: 1e3 * float(np.median(times[name, side][0])) for side in sides}
         print(f"{name}:")
-        for side in sides:
-            print(f"  {side:17s} {best[side]:7.2f} / {median[side]:7.2f} "
-                  f"({times[name, side][1]} clean)")
-        print(f"  ratio dlbook / PyTorch = {best['dlbook'] / best['PyTorch']:.2f}x best, "
-              f"{median['dlbook'] / median['PyTorch']:.2f}x median; with an NCHW dout "
-              f"{best['dlbook NCHW dout'] / best['PyTorch']:.2f}x best (target <= 2.0x)")
+        for k, what in enumerate(("wall", "CPU")):
+            report(what, {side: times[name, side][k] for side in sides},
+                   {side: times[name, side][2] for side in sides} if what == "wall" else None)
 
 
 if __name__ == "__main__":

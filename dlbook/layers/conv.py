@@ -129,13 +129,13 @@ def conv2d_backward(dout: np.ndarray, cache: ConvCache, W: np.ndarray, input_gra
     N, K1 = len(dout), patches.shape[-1]  # K1 = K + 1 with a bias, else K
     d2 = None
     if dout.flags.c_contiguous and not input_grad:  # NCHW memory, and no dx to compute:
-        P = dout.shape[2] * dout.shape[3]  # sum the per-image products (F, P) @ (P, K1)
-        grad = np.matmul(dout.reshape(N, F, P), patches.reshape(N, P, K1)).sum(axis=0)
+        P = dout.shape[2] * dout.shape[3]  # per image (F, P) @ (P, K1); summed, transposed
+        grad = np.matmul(dout.reshape(N, F, P), patches.reshape(N, P, K1)).sum(axis=0).T
     else:  # one GEMM over all N P pixels, on channels-last dout (transposed once if need be)
         d2 = dout.transpose(0, 2, 3, 1).reshape(-1, F)  # (M, F); a copy unless channels-last
-        grad = d2.T @ patches.reshape(-1, K1)  # (F, K1)
-    dW = grad[:, :K].reshape(F, kh, kw, C).transpose(0, 3, 1, 2)  # (F, K) -> (F, C, kh, kw)
-    db = grad[:, K] if K1 > K else None  # the column of 1s: the sum of dout
+        grad = patches.reshape(-1, K1).T @ d2  # (K1, M) @ (M, F) -> (K1, F), shaped like W_col
+    dW = grad[:K].reshape(kh, kw, C, F).transpose(3, 2, 0, 1)  # (K, F) -> (F, C, kh, kw)
+    db = grad[K] if K1 > K else None  # the row of the patches' 1s: the sum of dout
     dx = _input_gradient(d2, cache, W) if input_grad else None
     return dx, dW, db
 

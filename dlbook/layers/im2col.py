@@ -33,6 +33,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 Pair = tuple[int, int]
 IntOrPair = int | tuple[int, int]
+FEW_CHANNELS = 4
+"""Up to this many channels (RGB(A) or grey images), NCHW -> NHWC copies one plane at a time."""
 
 
 def as_pair(value: IntOrPair, where: str, name: str, minimum: int) -> Pair:
@@ -76,7 +78,12 @@ def pad_channels_last(x: np.ndarray, padding: Pair) -> np.ndarray:
     if ph == pw == 0 and x_nhwc.flags.c_contiguous:
         return x_nhwc
     xp = np.zeros((N, H + 2 * ph, W + 2 * pw, C), dtype=x.dtype)
-    xp[:, ph:ph + H, pw:pw + W, :] = x_nhwc
+    inner = xp[:, ph:ph + H, pw:pw + W, :]  # (N, H, W, C), a view of the unpadded part
+    if C <= FEW_CHANNELS and x.flags.c_contiguous:  # NCHW data such as RGB images:
+        for c in range(C):  # a plane at a time reads rows of W numbers, not runs of C
+            inner[..., c] = x[:, c]
+    else:
+        inner[...] = x_nhwc
     return xp
 
 
