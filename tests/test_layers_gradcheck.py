@@ -81,6 +81,11 @@ REGISTRY = [
     Case("GlobalMaxPool1d", lambda rng: L.GlobalMaxPool1d(), (2, 3, 7)),
     Case("Flatten", lambda rng: L.Flatten(), (2, 3, 4, 5)),
     Case("MeanPool", lambda rng: L.MeanPool(), (2, 3, 4)),
+    Case("PositionalEncoding", lambda rng: L.PositionalEncoding(8), (2, 5, 8)),
+    Case("FeedForward", lambda rng: L.FeedForward(8, 16, rng=rng, dtype=F64), (2, 5, 8)),
+    Case("Upsample", lambda rng: L.Upsample(2, mode="bilinear"), (2, 3, 4, 5)),
+    Case("ConvTranspose2d", lambda rng: L.ConvTranspose2d(3, 2, 3, stride=2, padding=1, rng=rng, dtype=F64),
+         (2, 3, 4, 5)),
     Case("Transpose", lambda rng: L.Transpose(1, 2), (2, 5, 3)),
     Case("RNN", lambda rng: L.RNN(3, 4, rng=rng, dtype=F64), (2, 5, 3)),
     Case("LSTM", lambda rng: L.LSTM(3, 4, rng=rng, dtype=F64), (2, 5, 3)),
@@ -143,7 +148,13 @@ def test_backward_accumulates_until_zero_grad(case):
 def test_every_exported_layer_is_registered():
     rng = np.random.default_rng(0)
     registered = {type(case.factory(rng)).__name__ for case in REGISTRY}
-    integer_input = {"Embedding", "EmbeddingBag"}  # checked in tests/test_embedding.py
+    # integer input (tests/test_embedding.py) and a second input, the pooling indices
+    # (tests/test_upsample_gradcheck.py), are checked in their own files
+    integer_input = {"Embedding", "EmbeddingBag", "MaxUnpool2d"}
+    # several inputs (query, key, value), a decoder memory, or softmax saturation that needs
+    # the second step size of tests/test_attention_gradcheck.py, where these are checked
+    integer_input |= {"ScaledDotProductAttention", "MultiheadAttention", "TransformerDecoderLayer",
+                      "TransformerEncoderLayer"}
     assert set(L.__all__) - {"Layer"} - integer_input <= registered
 
 

@@ -167,7 +167,8 @@ def resolve_alias(app, env, node, contnode):
     if node.get("refdomain") != "py":
         return None
     target = node.get("reftarget", "")
-    if target.startswith(("numpy", "np.")) or any(p.startswith("_") for p in target.split(".")):
+    external = ("numpy", "np.", "torch", "keras", "gymnasium", "matplotlib", "scipy", "sklearn")
+    if target.startswith(external) or any(p.startswith("_") for p in target.split(".")):
         return contnode  # not in this book's reference: plain text, no warning
     name = canonical_name(target, node.get("py:module"))
     if not name or name == target:

@@ -26,6 +26,7 @@ from .mnist import (
     load_mnist,
 )
 from .text import WIKITEXT2_SHA256, WIKITEXT2_URL, load_lee_corpus, load_wikitext2
+from .seqtasks import DATE_FORMATS, SPECIALS, CharCodec, addition_problems, date_problems, exact_match
 from .split import (
     DataSplits,
     MinMaxScaling,
@@ -66,4 +67,6 @@ __all__ = [
     "contains_letter_dataset", "letter_position_dataset",
     "load_lee_corpus", "load_wikitext2", "WIKITEXT2_URL", "WIKITEXT2_SHA256",
     "make_analogy_corpus", "analogy_questions", "word_groups",
+    # generated sequence tasks (chapters 16-17)
+    "addition_problems", "date_problems", "exact_match", "CharCodec", "DATE_FORMATS", "SPECIALS",
 ]

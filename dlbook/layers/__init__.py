@@ -10,26 +10,35 @@ Every layer has ``params`` and ``grads`` (dicts of arrays with the same keys),
 """
 
 from dlbook.layers.activation import ReLU, Sigmoid, Tanh
+from dlbook.layers.attention import (ScaledDotProductAttention, causal_mask, masked_softmax,
+                                     scaled_dot_product_attention, scaled_dot_product_attention_backward)
 from dlbook.layers.base import Layer
 from dlbook.layers.container import Sequential
 from dlbook.layers.conv import Conv2d
 from dlbook.layers.conv1d import Conv1d
+from dlbook.layers.conv_transpose import ConvTranspose2d
 from dlbook.layers.dropout import Dropout
 from dlbook.layers.embedding import Embedding, EmbeddingBag, MeanPool
 from dlbook.layers.gru import GRU, gru_step, gru_step_backward
 from dlbook.layers.linear import Linear
 from dlbook.layers.lstm import LSTM, lstm_step, lstm_step_backward
+from dlbook.layers.multihead import MultiheadAttention
 from dlbook.layers.loss import CrossEntropyLoss, MSELoss
 from dlbook.layers.norm import BatchNorm1d, LayerNorm
+from dlbook.layers.positional import PositionalEncoding, sinusoidal_positional_encoding
 from dlbook.layers.pool import AvgPool2d, MaxPool2d
 from dlbook.layers.pool1d import GlobalMaxPool1d, MaxPool1d, Transpose
 from dlbook.layers.reshape import Flatten
 from dlbook.layers.rnn import RNN, rnn_step, rnn_step_backward
 from dlbook.layers.seq_loss import SequenceCrossEntropyLoss
+from dlbook.layers.transformer import FeedForward, TransformerDecoderLayer, TransformerEncoderLayer
+from dlbook.layers.unpool import MaxUnpool2d
+from dlbook.layers.upsample import Upsample
 
 __all__ = [
-    "AvgPool2d", "BatchNorm1d", "Conv1d", "Conv2d", "CrossEntropyLoss", "Dropout", "Embedding",
+    "AvgPool2d", "BatchNorm1d", "Conv1d", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout", "Embedding", "FeedForward", "MultiheadAttention", "PositionalEncoding",
+    "ScaledDotProductAttention", "TransformerDecoderLayer", "TransformerEncoderLayer",
     "EmbeddingBag", "Flatten", "GlobalMaxPool1d", "GRU", "Layer", "LayerNorm", "Linear", "LSTM",
-    "MaxPool1d", "MaxPool2d", "MeanPool", "MSELoss", "ReLU", "RNN", "SequenceCrossEntropyLoss",
-    "Sequential", "Sigmoid", "Tanh", "Transpose",
+    "MaxPool1d", "MaxPool2d", "MaxUnpool2d", "MeanPool", "MSELoss", "ReLU", "RNN", "SequenceCrossEntropyLoss",
+    "Sequential", "Sigmoid", "Tanh", "Transpose", "Upsample",
 ]

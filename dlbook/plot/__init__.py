@@ -9,7 +9,11 @@ changes global matplotlib settings.
 * :mod:`dlbook.plot.optim`: optimizer paths over contour lines (chapter 7);
 * :mod:`dlbook.plot.conv`: sliding windows and signed maps (chapter 9);
 * :mod:`dlbook.plot.cnn`: filters, feature maps and saliency overlays (chapter 11);
-* :mod:`dlbook.plot.wordvec`: word vectors projected to 2-D (chapter 13).
+* :mod:`dlbook.plot.wordvec`: word vectors projected to 2-D (chapter 13);
+* :mod:`dlbook.plot.sequence`: unrolled RNNs and gradient norms over time (chapters 14-15);
+* :mod:`dlbook.plot.attention`: attention heat maps (chapters 17-18);
+* :mod:`dlbook.plot.generative`: digit grids, reconstructions, class histograms (chapters 19-20);
+* :mod:`dlbook.plot.rl`: return curves over seeds (chapter 21).
 """
 
 from dlbook.plot.basic import (
@@ -28,11 +32,16 @@ from dlbook.plot.conv import plot_conv_step, plot_grid, plot_signed_maps
 from dlbook.plot.graphs import GRAPH_BOX, plot_backprop_graph, plot_graph
 from dlbook.plot.optim import PATH_STYLES, plot_contour_paths
 from dlbook.plot.wordvec import plot_word_vectors, project_2d
+from dlbook.plot.attention import plot_attention
+from dlbook.plot.generative import plot_class_histogram, plot_digit_grid, plot_reconstructions, tile_images
+from dlbook.plot.rl import plot_returns
+from dlbook.plot.sequence import plot_grad_norms, plot_unrolled_rnn
 
 __all__ = [
     "GRID_STEPS", "PADDING", "GRAPH_BOX", "PATH_STYLES", "plot_backprop_graph", "plot_contour_paths",
     "plot_curves", "plot_decision_boundary", "plot_function", "plot_graph", "plot_history",
     "plot_images", "plot_linear_boundary", "scatter_classes", "plot_conv_step", "plot_grid",
     "plot_signed_maps", "plot_feature_maps", "plot_filters", "plot_saliency",
-    "plot_word_vectors", "project_2d",
+    "plot_word_vectors", "project_2d", "plot_attention", "plot_class_histogram", "plot_digit_grid",
+    "plot_reconstructions", "tile_images", "plot_returns", "plot_grad_norms", "plot_unrolled_rnn",
 ]

@@ -1,0 +1,201 @@
+"""A small convolutional autoencoder for 28x28 digits, in numpy and in PyTorch (chapter 19).
+
+The encoder halves the image twice and squeezes it into a few channels; the
+decoder doubles it twice back to one channel of grey levels in (0, 1)::
+
+    encoder  conv3x3(1 -> w) ReLU maxpool2        (N, w, 14, 14)
+             conv3x3(w -> c) ReLU maxpool2        (N, c, 7, 7)   the code: 49 c numbers
+    decoder  up2(c -> w) ReLU                     (N, w, 14, 14)
+             up2(w -> 1) Sigmoid                  (N, 1, 28, 28)
+
+With c = 4 the code holds 196 numbers for 784 pixels: a bottleneck that
+forces the network to keep what matters. ``up2`` is a learned upsampling,
+either a stride-2 transposed convolution (``decoder="transpose"``: kernel 3,
+padding 1, output_padding 1) or a fixed 2x upsampling followed by a 3x3
+convolution (``decoder="nearest"`` or ``"bilinear"``).
+
+:func:`conv_autoencoder` builds the numpy network from :mod:`dlbook.layers`,
+:func:`conv_autoencoder_torch` the same layers in ``torch.nn``;
+:func:`copy_autoencoder_weights` copies the parameters either way, so the
+twins can be checked against each other, and :func:`train_autoencoder_torch`
+trains the PyTorch one (the working tool from chapter 19 on).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dlbook.layers import Layer, MaxPool2d, ReLU, Sequential, Sigmoid
+from dlbook.layers.conv import Conv2d
+from dlbook.layers.conv_transpose import ConvTranspose2d
+from dlbook.layers.upsample import Upsample
+from dlbook.utils import make_rng
+
+DIGIT_SHAPE = (1, 28, 28)
+"""Channels, height, width of one digit image."""
+DECODERS = ("transpose", "nearest", "bilinear")
+"""The upsampling choices of the decoder."""
+ENCODER_LAYERS = 6
+"""The first six layers (two conv-ReLU-pool stages) form the encoder; the rest decode."""
+
+
+def _plan(code_channels: int, width: int, decoder: str) -> list[tuple]:
+    """The architecture as (kind, arguments...) steps, shared by the numpy and torch builders."""
+    for name, value in (("code_channels", code_channels), ("width", width)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"conv_autoencoder expected {name} to be a positive int; "
+                             f"got {value!r}")
+    if decoder not in DECODERS:
+        raise ValueError(f"conv_autoencoder expected decoder to be one of {DECODERS}; "
+                         f"got {decoder!r}")
+    steps = [("conv", 1, width), ("relu",), ("pool",),
+             ("conv", width, code_channels), ("relu",), ("pool",)]
+    for c_in, c_out in ((code_channels, width), (width, 1)):
+        if decoder == "transpose":
+            steps.append(("convT", c_in, c_out))
+        else:
+            steps += [("up", decoder), ("conv", c_in, c_out)]
+        steps.append(("relu",) if c_out == width else ("sigmoid",))
+    return steps
+
+
+def conv_autoencoder(code_channels: int = 4, width: int = 16, decoder: str = "transpose",
+                     rng: int | np.random.Generator | None = None, dtype=np.float32) -> Sequential:
+    """The autoencoder of the module docstring in numpy (chapter 19).
+
+    Shapes: x (N, 1, 28, 28) in [0, 1] -> reconstruction (N, 1, 28, 28) in (0, 1);
+    the code after layer ``ENCODER_LAYERS`` is (N, code_channels, 7, 7).
+    Weights come from ``rng`` (He initialisation); the first convolution skips
+    dx, since its input is data.
+    """
+    rng = make_rng(rng, "conv_autoencoder")
+    layers: list[Layer] = []
+    for kind, *args in _plan(code_channels, width, decoder):
+        if kind == "conv":
+            layers.append(Conv2d(*args, 3, padding=1, rng=rng, dtype=dtype,
+                                 input_grad=bool(layers)))
+        elif kind == "convT":
+            layers.append(ConvTranspose2d(*args, 3, stride=2, padding=1, output_padding=1,
+                                          rng=rng, dtype=dtype))
+        elif kind == "up":
+            layers.append(Upsample(2, mode=args[0]))
+        else:
+            layers.append({"relu": ReLU, "sigmoid": Sigmoid, "pool": lambda: MaxPool2d(2)}[kind]())
+    return Sequential(*layers)
+
+
+def conv_autoencoder_torch(code_channels: int = 4, width: int = 16, decoder: str = "transpose"):
+    """The same network in ``torch.nn`` (float32, PyTorch's own initialisation).
+
+    Shapes: x (N, 1, 28, 28) -> (N, 1, 28, 28). Layer i of the returned
+    ``torch.nn.Sequential`` is layer i of :func:`conv_autoencoder`.
+    """
+    from torch import nn
+
+    make = {"conv": lambda c_in, c_out: nn.Conv2d(c_in, c_out, 3, padding=1),
+            "convT": lambda c_in, c_out: nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1,
+                                                            output_padding=1),
+            "up": lambda mode: nn.Upsample(scale_factor=2, mode=mode),
+            "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "pool": lambda: nn.MaxPool2d(2)}
+    return nn.Sequential(*(make[kind](*args)
+                           for kind, *args in _plan(code_channels, width, decoder)))
+
+
+def encoder_decoder(model) -> tuple:
+    """Split an autoencoder (numpy or torch Sequential) into (encoder, decoder) sharing its layers.
+
+    Shapes: encoder (N, 1, 28, 28) -> code (N, c, 7, 7); decoder code -> (N, 1, 28, 28) (chapter 19).
+    """
+    layers = list(model)
+    if len(layers) <= ENCODER_LAYERS:
+        raise ValueError(f"encoder_decoder expected an autoencoder with more than "
+                         f"{ENCODER_LAYERS} layers; got {len(layers)}")
+    if isinstance(model, Sequential):
+        return Sequential(*layers[:ENCODER_LAYERS]), Sequential(*layers[ENCODER_LAYERS:])
+    return model[:ENCODER_LAYERS], model[ENCODER_LAYERS:]  # torch.nn.Sequential slices
+
+
+def copy_autoencoder_weights(numpy_model: Sequential, torch_model, to_torch: bool = True) -> None:
+    """Copy every W and b between the twins: numpy -> torch (``to_torch``) or torch -> numpy.
+
+    Shapes: layer by layer, ``Conv2d.W`` (F, C, kh, kw) and ``ConvTranspose2d.W``
+    (C_in, C_out, kh, kw) have the layout of the torch ``weight``; ``b`` is
+    ``bias``. Layers with parameters are paired in order and must match in
+    class and shape, else ``ValueError``. Torch tensors keep their dtype and
+    device; numpy arrays are overwritten in place (optimizers keep working). Chapter 19.
+    """
+    import torch
+
+    kinds = ("Conv2d", "ConvTranspose2d")
+    ours = [layer for layer in numpy_model if type(layer).__name__ in kinds]
+    theirs = [m for m in torch_model.modules() if type(m).__name__ in kinds]
+    if [type(m).__name__ for m in ours] != [type(m).__name__ for m in theirs]:
+        raise ValueError(f"copy_autoencoder_weights expected the same layers with parameters "
+                         f"in both models; got {[type(m).__name__ for m in ours]} and "
+                         f"{[type(m).__name__ for m in theirs]}")
+    with torch.no_grad():
+        for layer, module in zip(ours, theirs):
+            for key, attr in (("W", "weight"), ("b", "bias")):
+                value, target = layer.params.get(key), getattr(module, attr)
+                if (value is None) != (target is None):
+                    raise ValueError(f"copy_autoencoder_weights: {type(layer).__name__} has a "
+                                     f"bias in only one of the two models")
+                if value is None:
+                    continue
+                if tuple(target.shape) != value.shape:
+                    raise ValueError(f"copy_autoencoder_weights: {type(layer).__name__}.{key} "
+                                     f"has shape {value.shape} in numpy and "
+                                     f"{tuple(target.shape)} in torch")
+                if to_torch:
+                    target.copy_(torch.as_tensor(np.ascontiguousarray(value)))
+                else:
+                    value[...] = target.detach().cpu().numpy()
+
+
+def train_autoencoder_torch(model, X_train: np.ndarray, X_val: np.ndarray | None = None,
+                            epochs: int = 5, batch_size: int = 32, lr: float = 3e-3,
+                            seed: int = 0, device=None) -> dict[str, list[float]]:
+    """Minimise the mean squared reconstruction error with Adam; returns per-epoch losses.
+
+    Shapes: X_train (N, 1, 28, 28), X_val (M, 1, 28, 28) or None, float in [0, 1].
+    Mini-batches are drawn from ``numpy.random.default_rng(seed)``; ``device``
+    defaults to :func:`dlbook.utils.default_device`, and the model is moved
+    there. Returns ``{"train_loss": [...], "val_loss": [...]}``, the mean MSE per
+    pixel over each epoch's batches and over X_val after each epoch (empty without X_val).
+    Chapter 19 trains the autoencoder with it.
+    """
+    import torch
+
+    from dlbook.utils import default_device
+
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"train_autoencoder_torch expected {name} to be a positive int; "
+                             f"got {value!r}")
+    for name, X in (("X_train", X_train), ("X_val", X_val)):
+        if X is not None and (np.ndim(X) != 4 or np.shape(X)[1:] != DIGIT_SHAPE):
+            raise ValueError(f"train_autoencoder_torch expected {name} of shape (N, 1, 28, 28); "
+                             f"got shape {np.shape(X)}")
+    device = torch.device(device) if device is not None else default_device()
+    model.to(device)
+    rng = np.random.default_rng(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    as_tensor = lambda a: torch.as_tensor(np.asarray(a, dtype=np.float32), device=device)
+    history: dict[str, list[float]] = {"train_loss": [], "val_loss": []}
+    for _ in range(epochs):
+        model.train()
+        order, total = rng.permutation(len(X_train)), 0.0
+        for start in range(0, len(X_train), batch_size):
+            xb = as_tensor(X_train[order[start:start + batch_size]])
+            loss = torch.mean((model(xb) - xb) ** 2)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(xb)
+        history["train_loss"].append(total / len(X_train))
+        if X_val is not None:
+            model.eval()
+            with torch.no_grad():
+                xv = as_tensor(X_val)
+                history["val_loss"].append(torch.mean((model(xv) - xv) ** 2).item())
+    return history

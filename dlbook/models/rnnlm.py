@@ -1,0 +1,232 @@
+"""A recurrent language model: embedding, stacked RNN/LSTM/GRU, output layer (chapter 15).
+
+The model reads token ids x (N, T) and returns logits (N, T, V) whose row
+(n, t) scores every possible token x[n, t + 1]:
+
+    e_t = E[x_t],   h_t^(l) = cell_l(h_{t-1}^(l), dropout(h_t^(l-1))),   z_t = dropout(h_t^(L)) W + b.
+
+Dropout sits on the non-recurrent connections only (between the embedding,
+the layers and the output; Zaremba et al., 2014), never on the state carried
+from step to step. With ``tie_weights=True`` the output matrix is the
+embedding matrix transposed, W = E^T (Press & Wolf, 2017; Inan et al., 2017):
+one (V, E) array serves both ends, and its gradient is the *sum* of the
+embedding's scatter-add and the output layer's h^T dz.
+
+The training loop is stateful truncated BPTT: the stream is cut into N rows
+read window by window (``dlbook.text.batching.stream_batches``), the final
+state of one window starts the next, and the gradient stops at the window
+boundary. Held-out perplexity and text generation are in :mod:`dlbook.models.lm_tools`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dlbook._checks import as_float_array, check_non_negative_int, check_positive_int
+from dlbook.layers.base import Layer
+from dlbook.layers.dropout import Dropout
+from dlbook.layers.embedding import Embedding
+from dlbook.layers.linear import Linear
+from dlbook.layers.seq_loss import SequenceCrossEntropyLoss
+from dlbook.models.cells import State, cell_backward, check_cell, final_state, make_cell, run_cell
+from dlbook.optim.clip import clip_grad_norm_
+from dlbook.optim.optimizer import check_hyper
+from dlbook.text.batching import stream_batches
+from dlbook.utils import make_rng
+
+__all__ = ["LMHistory", "RNNLM", "TiedLinear", "train_lm"]
+
+
+class TiedLinear(Layer):
+    """z = h E^T + b with the (V, E) matrix E of an :class:`Embedding` (weight tying, chapter 15).
+
+    Shapes: h (..., E) -> z (..., V). ``params`` holds only ``b`` (V,); the
+    gradient of E, dE = dz^T h, is *added* to the embedding's ``grads["W"]``,
+    where the embedding's own backward adds its scatter-add too, so E receives
+    the sum of both uses. Backward: dh = dz E.
+    """
+
+    def __init__(self, embedding: Embedding, bias: bool = True):
+        super().__init__()
+        if not isinstance(embedding, Embedding):
+            raise TypeError(f"TiedLinear expected an Embedding to share its weight with; "
+                            f"got {type(embedding).__name__}")
+        self.embedding = embedding
+        V = embedding.num_embeddings
+        if bias:
+            self.add_param("b", np.zeros(V, dtype=embedding.params["W"].dtype))
+        self._h = None
+
+    def forward(self, h: np.ndarray) -> np.ndarray:
+        """z = h E^T + b. Shapes: (..., E) -> (..., V)."""
+        h = as_float_array(h, "TiedLinear.forward", "h")
+        E = self.embedding.params["W"]  # (V, E)
+        if h.ndim == 0 or h.shape[-1] != E.shape[1]:
+            raise ValueError(f"TiedLinear.forward expected h of shape (..., {E.shape[1]}); "
+                             f"got shape {h.shape}")
+        self._h = h
+        z = h @ E.T
+        return z + self.params["b"] if "b" in self.params else z
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """dh = dz E; adds dE = dz^T h to the embedding's grads and db = sum(dz). (..., V) -> (..., E)."""
+        h = self._cached(self._h)
+        E = self.embedding.params["W"]
+        dout = self._check_dout(dout, h.shape[:-1] + (E.shape[0],))
+        dz2 = dout.reshape(-1, E.shape[0])  # (..., V) -> (M, V)
+        self.embedding.grads["W"] += dz2.T @ h.reshape(-1, E.shape[1])  # (V, M) @ (M, E)
+        if "b" in self.grads:
+            self.grads["b"] += dz2.sum(axis=0)
+        return dout @ E
+
+
+class RNNLM(Layer):
+    """Next-token model: Embedding -> num_layers x RNN/LSTM/GRU -> Linear (chapter 15).
+
+    Shapes: ids (N, T) integers in [0, V) -> logits (N, T, V).
+    ``forward(ids, state=None)``: ``state`` is a list with one entry per layer
+    (an (N, H) array, or a pair (h, c) for an LSTM; None: zeros); afterwards
+    ``self.state_n`` holds copies of the final states, to start the next
+    window of a stream. ``backward(dlogits)`` accumulates every gradient and
+    returns None (token ids have no gradient).
+
+    ``params`` / ``grads`` are gathered under PyTorch-like names:
+    ``embedding.W``, ``rnn.0.W_x`` ..., ``fc.W``, ``fc.b`` (tied: ``fc.b`` only).
+    ``tie_weights=True`` needs ``embedding_dim == hidden_size``.
+    """
+
+    def __init__(self, vocab_size: int, embedding_dim: int, hidden_size: int,
+                 cell: str = "lstm", num_layers: int = 1, dropout: float = 0.0,
+                 tie_weights: bool = False, rng: int | np.random.Generator | None = None,
+                 dtype=np.float32):
+        # no super().__init__(): params and grads are properties gathered from the layers
+        self.training = True
+        self.cell = check_cell(cell, "RNNLM")
+        V = check_positive_int(vocab_size, "RNNLM", "vocab_size")
+        E = check_positive_int(embedding_dim, "RNNLM", "embedding_dim")
+        H = check_positive_int(hidden_size, "RNNLM", "hidden_size")
+        self.num_layers = check_positive_int(num_layers, "RNNLM", "num_layers")
+        if tie_weights and E != H:
+            raise ValueError(f"RNNLM with tie_weights=True expected embedding_dim == hidden_size "
+                             f"(the output matrix is the embedding transposed); got {E} and {H}")
+        dropout = check_hyper(dropout, "RNNLM", "dropout", 0.0, 1.0)
+        rng = make_rng(rng, "RNNLM")
+        self.embedding = Embedding(V, E, rng=rng, dtype=dtype)
+        self.rnns = [make_cell(self.cell, E if l == 0 else H, H, rng=rng, dtype=dtype)
+                     for l in range(self.num_layers)]
+        # dropout on every non-recurrent connection: after the embedding and after each layer
+        self.drops = ([Dropout(dropout, rng=rng) for _ in range(self.num_layers + 1)]
+                      if dropout > 0 else [])
+        self.fc = TiedLinear(self.embedding) if tie_weights else Linear(H, V, rng=rng, dtype=dtype)
+        self.tie_weights = bool(tie_weights)
+        self.vocab_size, self.embedding_dim, self.hidden_size = V, E, H
+        self.dropout = float(dropout)
+        self.state_n: list[State] | None = None
+
+    def _layers(self) -> dict[str, Layer]:
+        layers = {"embedding": self.embedding}
+        layers.update({f"rnn.{l}": rnn for l, rnn in enumerate(self.rnns)})
+        layers["fc"] = self.fc
+        return layers
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        return {f"{name}.{k}": v for name, layer in self._layers().items()
+                for k, v in layer.params.items()}
+
+    @property
+    def grads(self) -> dict[str, np.ndarray]:
+        return {f"{name}.{k}": v for name, layer in self._layers().items()
+                for k, v in layer.grads.items()}
+
+    def train(self, mode: bool = True) -> "RNNLM":
+        self.training = bool(mode)
+        for layer in [*self._layers().values(), *self.drops]:
+            layer.train(mode)
+        return self
+
+    def _drop(self, i: int, x: np.ndarray) -> np.ndarray:
+        return self.drops[i].forward(x) if self.drops else x
+
+    def _drop_back(self, i: int, d: np.ndarray) -> np.ndarray:
+        return self.drops[i].backward(d) if self.drops else d
+
+    def forward(self, ids: np.ndarray, state: list[State] | None = None) -> np.ndarray:
+        """Logits for the next token at every position. Shapes: (N, T) -> (N, T, V)."""
+        ids = np.asarray(ids)
+        if ids.ndim != 2:
+            raise ValueError(f"RNNLM.forward expected token ids of shape (N, T); got shape {ids.shape}")
+        if state is None:
+            state = [None] * self.num_layers
+        if not isinstance(state, (list, tuple)) or len(state) != self.num_layers:
+            raise ValueError(f"RNNLM.forward expected state to be a list of {self.num_layers} "
+                             f"per-layer states (or None); got {type(state).__name__}")
+        h = self._drop(0, self.embedding.forward(ids))  # (N, T, E)
+        for l, rnn in enumerate(self.rnns):
+            h = self._drop(l + 1, run_cell(rnn, h, state[l]))  # (N, T, H)
+        self.state_n = [final_state(rnn) for rnn in self.rnns]
+        return self.fc.forward(h)  # (N, T, V)
+
+    def backward(self, dout: np.ndarray) -> None:
+        """Backpropagate dlogits (N, T, V) to every parameter; returns None."""
+        d = self.fc.backward(dout)  # (N, T, H)
+        for l in reversed(range(self.num_layers)):
+            d = cell_backward(self.rnns[l], self._drop_back(l + 1, d))
+        self.embedding.backward(self._drop_back(0, d))
+        return None
+
+    def num_parameters(self) -> int:
+        """The number of learned numbers (a tied matrix counts once)."""
+        return int(sum(p.size for p in self.params.values()))
+
+    def __repr__(self) -> str:
+        return (f"RNNLM(vocab_size={self.vocab_size}, embedding_dim={self.embedding_dim}, "
+                f"hidden_size={self.hidden_size}, cell={self.cell!r}, "
+                f"num_layers={self.num_layers}, dropout={self.dropout}, "
+                f"tie_weights={self.tie_weights})")
+
+
+@dataclass
+class LMHistory:
+    """One entry per update: the window's mean loss (nats per token) and the gradient norm."""
+
+    loss: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
+
+
+def train_lm(model: RNNLM, ids: np.ndarray, optimizer, batch_size: int, seq_len: int,
+             num_steps: int, clip_norm: float | None = None, loss_fn=None) -> LMHistory:
+    """Stateful truncated BPTT: ``num_steps`` updates on windows of the stream ``ids``.
+
+    Shapes: ids (S,) token ids. The stream is cut into ``batch_size`` rows read
+    ``seq_len`` tokens at a time; each window starts from the previous
+    window's final state (copied, so the gradient stops at the boundary) and
+    the state is reset to zero when the stream starts over. ``clip_norm``
+    rescales the global gradient norm with ``clip_grad_norm_`` before each
+    step. Returns the per-update losses and (unclipped) gradient norms.
+    """
+    num_steps = check_non_negative_int(num_steps, "train_lm", "num_steps")
+    loss_fn = SequenceCrossEntropyLoss() if loss_fn is None else loss_fn
+    history = LMHistory()
+    model.train()
+    while len(history.loss) < num_steps:
+        state = None  # a new pass over the stream starts from zero
+        for x, y in stream_batches(ids, batch_size, seq_len):
+            model.zero_grad()
+            loss = loss_fn.forward(model.forward(x, state), y)
+            model.backward(loss_fn.backward())
+            pairs = list(model.parameters())
+            if clip_norm is not None:
+                norm = clip_grad_norm_(pairs, clip_norm)
+            else:
+                norm = float(np.sqrt(sum(float(np.sum(g.astype(np.float64) ** 2))
+                                         for _, g in pairs)))
+            optimizer.step()
+            state = model.state_n  # copies: no gradient flows into the previous window
+            history.loss.append(float(loss))
+            history.grad_norm.append(norm)
+            if len(history.loss) == num_steps:
+                break
+    return history

@@ -1,0 +1,158 @@
+"""The attention encoder-decoder of chapter 17: gradients, masking, decoding, PyTorch parity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dlbook.gradcheck import norm_relative_error
+from dlbook.models.attention_seq2seq import AttentionDecoder, AttentionSeq2Seq, source_mask
+from dlbook.models.seq2seq_train import exact_match_ids, fit_seq2seq
+from dlbook.numgrad import numerical_gradient
+from dlbook.optim import Adam
+
+F64 = np.float64
+MODEL_TOL = 1e-6  # see tests/test_seq2seq.py: whole models through many recurrent steps
+STEP = 1e-5
+TORCH_TOL = 1e-10
+V, E, H = 8, 3, 4
+PAD, BOS, EOS = 0, 2, 3
+SRC = np.array([[4, 5, 6, 7], [5, 4, 0, 0], [6, 0, 0, 0], [7, 7, 4, 0]])
+TGT = np.array([[2, 4, 5, 6, 3], [2, 6, 3, 0, 0], [2, 4, 4, 3, 0], [2, 3, 0, 0, 0]])
+
+VARIANTS = {
+    "lstm": {},
+    "gru": {"cell": "gru"},
+    "lstm-reversed": {"reverse_source": True},
+    "lstm-scaled": {"scale": None},  # 1/sqrt(H), the Transformer's choice (chapter 18)
+}
+
+
+def make_model(kwargs, seed=0, scale=0.5) -> AttentionSeq2Seq:
+    model = AttentionSeq2Seq(V, E, H, rng=seed, dtype=F64, **kwargs)
+    rng = np.random.default_rng(seed + 100)
+    for param, _ in model.parameters():
+        param[...] = scale * rng.standard_normal(param.shape)
+    return model
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_whole_model_gradients_match_central_differences(variant):
+    model = make_model(VARIANTS[variant])
+    model.zero_grad()
+    model.forward(SRC, TGT)
+    model.backward()
+    errors = {name: norm_relative_error(
+        model.grads[name], numerical_gradient(lambda _: model.forward(SRC, TGT), p, STEP))
+        for name, p in model.params.items()}
+    assert max(errors.values()) < MODEL_TOL, errors
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_matches_a_torch_twin_using_torch_scaled_dot_product_attention(variant, device):
+    pytest.importorskip("torch")
+    from dlbook.models.seq2seq_torch import torch_seq2seq_loss
+
+    model = make_model(VARIANTS[variant], seed=4)
+    model.zero_grad()
+    loss = model.forward(SRC, TGT)
+    model.backward()
+    loss_t, grads_t = torch_seq2seq_loss(model, SRC, TGT, device=device)
+    assert abs(loss - loss_t) < TORCH_TOL
+    assert sorted(grads_t) == sorted(model.grads)
+    for name, g in grads_t.items():
+        np.testing.assert_allclose(model.grads[name], g, rtol=TORCH_TOL, atol=TORCH_TOL, err_msg=name)
+
+
+def test_padded_source_positions_get_zero_weight_and_the_weights_sum_to_one():
+    model = make_model({})
+    model.forward(SRC, TGT)
+    w = model.attn_weights
+    assert w.shape == (4, TGT.shape[1] - 1, SRC.shape[1])
+    pad = np.broadcast_to((SRC == PAD)[:, None, :], w.shape)
+    assert np.all(w[pad] == 0.0) and np.all(w[~pad] > 0.0)
+    np.testing.assert_allclose(w.sum(axis=2), 1.0, atol=1e-12)
+
+
+def test_encoder_outputs_at_padded_positions_get_exactly_zero_gradient():
+    model = make_model({})
+    seen, original = [], model.encoder.rnn.backward
+    model.encoder.rnn.backward = lambda dout, *a: (seen.append(dout.copy()), original(dout, *a))[1]
+    model.forward(SRC, TGT)
+    model.backward()
+    pad = SRC == PAD
+    assert np.all(seen[0][pad] == 0.0)
+    assert np.all(np.abs(seen[0][~pad]).sum(axis=1) > 0)  # every real position is attended
+
+
+def test_extra_source_padding_changes_nothing():
+    model = make_model({"cell": "gru"})
+    model.zero_grad()
+    loss = model.forward(SRC, TGT)
+    model.backward()
+    grads = {k: v.copy() for k, v in model.grads.items()}
+    model.zero_grad()
+    wide = model.forward(np.pad(SRC, ((0, 0), (0, 3))), np.pad(TGT, ((0, 0), (0, 1))))
+    model.backward()
+    assert abs(loss - wide) < 1e-12
+    for k in grads:
+        np.testing.assert_allclose(model.grads[k], grads[k], atol=1e-12, err_msg=k)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_greedy_decoding_agrees_with_teacher_forcing_and_records_the_weights(variant):
+    model = make_model(VARIANTS[variant], scale=1.0)
+    out = model.generate(SRC, 6)
+    gen_w = model.last_attention
+    assert gen_w.shape == (4, 6, SRC.shape[1])
+    tgt_in = np.concatenate([np.full((4, 1), BOS), out[:, :-1]], axis=1)
+    pred = model.logits(SRC, tgt_in).argmax(axis=2)
+    live = np.cumsum(out == EOS, axis=1) - (out == EOS) == 0  # up to and including <eos>
+    assert np.array_equal(pred[live], out[live])
+    np.testing.assert_allclose(gen_w[live], model.attn_weights[live], atol=1e-12)
+    assert np.all(gen_w[~live] == 0.0)  # nothing recorded after <eos>
+    np.testing.assert_allclose(gen_w[live].sum(axis=1), 1.0, atol=1e-12)
+
+
+def test_generate_stops_at_eos():
+    model = make_model({})
+    model.decoder.out.params["b"][EOS] = 100.0
+    assert model.generate(SRC, 4).tolist() == [[EOS, PAD, PAD, PAD]] * 4
+    assert np.all(model.last_attention[:, 1:] == 0.0)
+
+
+def test_source_mask_and_parameters():
+    assert source_mask(np.array([2, 1]), 3).tolist() == [[[True, True, False]], [[True, False, False]]]
+    model = make_model({})
+    assert model.params["decoder.out.W"].shape == (2 * H, V)  # [c_t; h_t] -> scores
+    assert model.decoder.scale == 1.0 and not model.peeky
+    assert isinstance(model.decoder, AttentionDecoder)
+
+
+def test_bad_inputs():
+    model = make_model({})
+    with pytest.raises(ValueError, match="AttentionSeq2Seq expected right padding"):
+        model.forward(np.array([[0, 4]]), TGT[:1])
+    with pytest.raises(ValueError, match="AttentionDecoder expected cell in"):
+        AttentionDecoder(V, E, H, cell="lstm2")
+    with pytest.raises(RuntimeError, match="AttentionDecoder.backward called before forward"):
+        AttentionDecoder(V, E, H).backward(np.zeros((1, 2, V)))
+    with pytest.raises(ValueError, match="AttentionSeq2Seq.forward expected every target"):
+        model.forward(SRC, TGT[:, 1:])
+
+
+def test_attention_learns_to_reverse_a_sequence():
+    """Reversal needs the source position that mirrors the target position: attention finds it."""
+    rng = np.random.default_rng(0)
+    n, L = 300, 4
+    seqs = rng.integers(4, V, size=(n, L))
+    src = seqs
+    tgt = np.concatenate([np.full((n, 1), BOS), seqs[:, ::-1], np.full((n, 1), EOS)], axis=1)
+    model = AttentionSeq2Seq(V, 8, 24, rng=1)
+    history = fit_seq2seq(model, Adam(list(model.parameters()), lr=0.02), src, tgt, epochs=10,
+                          batch_size=32, clip_norm=5.0, rng=2)
+    assert history.train_loss[-1] < 0.3 * history.train_loss[0]
+    assert exact_match_ids(model, src[:100], tgt[:100]) > 0.8
+    model.generate(src[:50], L + 1)
+    first = model.last_attention[:, 0].argmax(axis=1)  # where the first output looks
+    assert np.mean(first == L - 1) > 0.5

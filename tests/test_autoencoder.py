@@ -1,0 +1,155 @@
+"""The chapter 19 autoencoder: shapes, numpy/PyTorch twins, weight copies, training; its plots."""
+
+import numpy as np
+import pytest
+
+from dlbook.layers import Sequential
+from dlbook.layers.conv_transpose import ConvTranspose2d
+from dlbook.layers.upsample import Upsample
+from dlbook.models.autoencoder import (DECODERS, ENCODER_LAYERS, conv_autoencoder,
+                                       conv_autoencoder_torch, copy_autoencoder_weights,
+                                       encoder_decoder, train_autoencoder_torch)
+from dlbook.plot.generative import (plot_class_histogram, plot_digit_grid, plot_reconstructions,
+                                    tile_images)
+
+torch = pytest.importorskip("torch")
+from dlbook.torch_ref import to_numpy, to_torch  # noqa: E402  (imports torch)
+
+F64 = np.float64
+
+
+def digits(n, seed=0):
+    """Stand-ins for digits (the real ones take seconds to load): smooth blobs in [0, 1]."""
+    rng = np.random.default_rng(seed)
+    r2 = ((np.arange(28) - 14.0) ** 2)[:, None] + ((np.arange(28) - 14.0) ** 2)[None, :]
+    width = rng.uniform(10, 40, size=(n, 1, 1, 1))
+    return np.exp(-r2 / width).astype(np.float32)  # (n, 1, 28, 28)
+
+
+@pytest.mark.parametrize("decoder", DECODERS)
+def test_shapes_code_and_layer_kinds(decoder):
+    model = conv_autoencoder(code_channels=3, width=8, decoder=decoder, rng=0)
+    x = digits(2)
+    y = model(x)
+    assert y.shape == x.shape and y.dtype == np.float32 and ((y > 0) & (y < 1)).all()
+    encoder, decoder_net = encoder_decoder(model)
+    code = encoder(x)
+    assert code.shape == (2, 3, 7, 7)
+    np.testing.assert_array_equal(decoder_net(code), y)
+    kinds = {type(layer) for layer in model.layers[ENCODER_LAYERS:]}
+    assert (ConvTranspose2d in kinds) == (decoder == "transpose")
+    assert (Upsample in kinds) == (decoder != "transpose")
+
+
+@pytest.mark.parametrize("decoder", DECODERS)
+def test_numpy_and_torch_twins_agree_forward_and_backward(decoder, device):
+    rng = np.random.default_rng(1)
+    ours = conv_autoencoder(4, 6, decoder, rng=2, dtype=F64)
+    theirs = conv_autoencoder_torch(4, 6, decoder).to(device=device, dtype=torch.float64)
+    copy_autoencoder_weights(ours, theirs)
+    x = rng.uniform(size=(3, 1, 28, 28))
+    y = ours(x)
+    dout = 2 * (y - x) / y.size  # d MSE / dy
+    ours.backward(dout)
+    yt = theirs(to_torch(x, device))
+    torch.mean((yt - to_torch(x, device)) ** 2).backward()
+    np.testing.assert_allclose(y, to_numpy(yt), rtol=1e-10, atol=1e-12)
+    grads = [p.grad for m in theirs.modules() if hasattr(m, "weight") for p in (m.weight, m.bias)]
+    np.testing.assert_allclose(np.concatenate([g.ravel() for g in ours.grads.values()]),
+                               np.concatenate([to_numpy(g).ravel() for g in grads]),
+                               rtol=1e-8, atol=1e-12)
+
+
+def test_copy_from_torch_and_mismatches():
+    torch.manual_seed(0)
+    theirs = conv_autoencoder_torch(2, 4)
+    ours = conv_autoencoder(2, 4, rng=0)
+    W_before = ours.params["0.W"]
+    copy_autoencoder_weights(ours, theirs, to_torch=False)
+    assert ours.params["0.W"] is W_before  # copied in place
+    x = digits(2, seed=1)
+    with torch.no_grad():
+        y_ref = theirs(torch.as_tensor(x)).numpy()
+    np.testing.assert_allclose(ours(x), y_ref, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="the same layers"):
+        copy_autoencoder_weights(conv_autoencoder(2, 4, "nearest", rng=0), theirs)
+    with pytest.raises(ValueError, match="has shape"):
+        copy_autoencoder_weights(conv_autoencoder(3, 4, rng=0), theirs)
+    no_bias = conv_autoencoder_torch(2, 4)
+    no_bias[0].bias = None
+    with pytest.raises(ValueError, match="bias in only one"):
+        copy_autoencoder_weights(ours, no_bias)
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny convolutions run faster (and never wait for busy cores) on one thread."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_training_reduces_the_error_and_is_deterministic(one_thread):
+    X = digits(100, seed=2)
+
+    def run():
+        torch.manual_seed(0)
+        model = conv_autoencoder_torch(2, 4)
+        return train_autoencoder_torch(model, X[:80], X[80:], epochs=2, batch_size=40,
+                                       seed=3, device="cpu")
+
+    first, second = run(), run()
+    assert first == second
+    assert len(first["train_loss"]) == len(first["val_loss"]) == 2
+    assert first["val_loss"][1] < first["val_loss"][0]
+    assert train_autoencoder_torch(conv_autoencoder_torch(2, 4), X[:10], epochs=1,
+                                   device="cpu")["val_loss"] == []
+
+
+def test_default_device_path_runs():
+    history = train_autoencoder_torch(conv_autoencoder_torch(1, 2), digits(8), epochs=1)
+    assert np.isfinite(history["train_loss"][0])
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="code_channels to be a positive int"):
+        conv_autoencoder(0)
+    with pytest.raises(ValueError, match="decoder to be one of"):
+        conv_autoencoder_torch(decoder="pixelshuffle")
+    with pytest.raises(ValueError, match="more than 6 layers"):
+        encoder_decoder(Sequential())
+    with pytest.raises(ValueError, match=r"X_train of shape \(N, 1, 28, 28\)"):
+        train_autoencoder_torch(conv_autoencoder_torch(), np.zeros((4, 784)))
+    with pytest.raises(ValueError, match="epochs to be a positive int"):
+        train_autoencoder_torch(conv_autoencoder_torch(), digits(4), epochs=0)
+
+
+def test_tile_images_layout():
+    images = np.arange(5 * 2 * 3, dtype=float).reshape(5, 2, 3)
+    grid = tile_images(images, ncols=2, pad=1, fill=-1)
+    assert grid.shape == (3 * 3 - 1, 2 * 4 - 1)
+    np.testing.assert_array_equal(grid[3:5, 4:7], images[3])
+    assert (grid[6:, 4:] == -1).all()  # the empty sixth tile
+    assert tile_images(np.zeros((4, 1, 5, 5))).shape == (5, 4 * 6 - 1)
+    assert tile_images(np.zeros((2, 16)), ncols=1).shape == (9, 4)
+    with pytest.raises(ValueError, match="square flat images"):
+        tile_images(np.zeros((2, 15)))
+    with pytest.raises(ValueError, match="ncols"):
+        tile_images(np.zeros((2, 4, 4)), ncols=0)
+
+
+def test_plots(plt):
+    x = digits(6)
+    ax = plot_digit_grid(x, ncols=3, title="digits")
+    assert ax.get_title() == "digits" and len(ax.images) == 1
+    ax = plot_reconstructions(x[:, 0], 1 - x[:, 0])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["input", "reconstruction"]
+    with pytest.raises(ValueError, match="same shape"):
+        plot_reconstructions(x, x[:2])
+    _, axes = plt.subplots(1, 2)
+    assert plot_class_histogram(np.arange(10), ax=axes[0], reference=np.full(10, 4.5),
+                                title="h") is axes[0]
+    assert len(axes[0].patches) == 10 and len(axes[0].lines) == 1
+    with pytest.raises(ValueError, match=r"counts of shape \(K,\)"):
+        plot_class_histogram(np.zeros((2, 5)))

@@ -1,0 +1,307 @@
+"""The encoder-decoder of chapter 16: gradients, padding, decoding, PyTorch parity, training.
+
+Gradient checks run on whole models in float64, over a padded batch, for
+every variant (LSTM / GRU, reversed source, peeky decoder). Through a dozen
+recurrent steps some encoder gradients are ~1e-4, so the central difference
+uses h = 1e-5 and the tolerance MODEL_TOL (a wrong backward gives ~1e-2).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dlbook.gradcheck import norm_relative_error
+from dlbook.layers.transformer import Composite
+from dlbook.models.seq2seq import Decoder, Encoder, Seq2Seq, reverse_padded, source_lengths
+from dlbook.models.seq2seq_train import (Seq2SeqHistory, exact_match_ids, fit_seq2seq,
+                                         generate_batched, token_accuracies, trim_padding)
+from dlbook.numgrad import numerical_gradient
+from dlbook.optim import Adam
+
+F64 = np.float64
+MODEL_TOL = 1e-6
+STEP = 1e-5
+TORCH_TOL = 1e-10
+V, E, H = 8, 3, 4  # ids: 0 <pad>, 1 <unk>, 2 <bos>, 3 <eos>, 4..7 characters
+PAD, BOS, EOS = 0, 2, 3
+
+# a padded batch: sources of lengths 4, 2, 1, 3; targets <bos> y <eos> of lengths 5, 3, 4, 2
+SRC = np.array([[4, 5, 6, 7], [5, 4, 0, 0], [6, 0, 0, 0], [7, 7, 4, 0]])
+TGT = np.array([[2, 4, 5, 6, 3], [2, 6, 3, 0, 0], [2, 4, 4, 3, 0], [2, 3, 0, 0, 0]])
+
+VARIANTS = {
+    "lstm": {},
+    "gru": {"cell": "gru"},
+    "lstm-reversed": {"reverse_source": True},
+    "lstm-peeky": {"peeky": True},
+    "lstm-reversed-peeky": {"reverse_source": True, "peeky": True},
+    "gru-reversed-peeky": {"cell": "gru", "reverse_source": True, "peeky": True},
+}
+
+
+def make_model(kwargs, seed=0, scale=0.5) -> Seq2Seq:
+    """A float64 model with N(0, scale^2) parameters (larger than the init: livelier gradients)."""
+    model = Seq2Seq(V, E, H, rng=seed, dtype=F64, **kwargs)
+    rng = np.random.default_rng(seed + 100)
+    for param, _ in model.parameters():
+        param[...] = scale * rng.standard_normal(param.shape)
+    return model
+
+
+def numeric_errors(model, src, tgt) -> dict[str, float]:
+    model.zero_grad()
+    model.forward(src, tgt)
+    model.backward()
+    return {name: norm_relative_error(model.grads[name],
+                                      numerical_gradient(lambda _: model.forward(src, tgt), p, STEP))
+            for name, p in model.params.items()}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_whole_model_gradients_match_central_differences(variant):
+    model = make_model(VARIANTS[variant])
+    errors = numeric_errors(model, SRC, TGT)
+    assert max(errors.values()) < MODEL_TOL, errors
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_matches_a_torch_twin_with_copied_weights(variant, device):
+    torch = pytest.importorskip("torch")
+    from dlbook.models.seq2seq_torch import torch_seq2seq_loss
+
+    model = make_model(VARIANTS[variant], seed=3)
+    model.zero_grad()
+    loss = model.forward(SRC, TGT)
+    model.backward()
+    loss_t, grads_t = torch_seq2seq_loss(model, SRC, TGT, device=device)
+    assert torch.is_tensor(torch.zeros(1))  # torch really ran
+    assert abs(loss - loss_t) < TORCH_TOL
+    assert sorted(grads_t) == sorted(model.grads)
+    for name, g in grads_t.items():
+        np.testing.assert_allclose(model.grads[name], g, rtol=TORCH_TOL, atol=TORCH_TOL, err_msg=name)
+
+
+def capture_backward(layer):
+    """Record the upstream gradient a layer's backward receives."""
+    seen, original = [], layer.backward
+
+    def spy(dout, *args, **kwargs):
+        seen.append(np.array(dout, copy=True))
+        return original(dout, *args, **kwargs)
+
+    layer.backward = spy
+    return seen
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_padded_positions_get_exactly_zero_gradient(variant):
+    model = make_model(VARIANTS[variant])
+    enc_seen = capture_backward(model.encoder.embed)
+    dec_seen = capture_backward(model.decoder.embed)
+    model.forward(SRC, TGT)
+    model.backward()
+    src_pad = SRC == PAD  # the reversal keeps the padding at the end
+    assert np.all(enc_seen[0][src_pad] == 0.0)
+    assert np.all(np.abs(enc_seen[0][~src_pad]).sum(axis=1) > 0)
+    # a decoder input at or after <eos> feeds only ignored (padding) labels
+    dead = np.cumsum(TGT[:, :-1] == EOS, axis=1) > 0
+    assert np.all(dec_seen[0][dead] == 0.0)
+    assert np.all(np.abs(dec_seen[0][~dead]).sum(axis=1) > 0)
+
+
+@pytest.mark.parametrize("variant", ["lstm", "gru-reversed-peeky"])
+def test_extra_padding_columns_change_nothing(variant):
+    model = make_model(VARIANTS[variant])
+    model.zero_grad()
+    loss = model.forward(SRC, TGT)
+    model.backward()
+    grads = {k: v.copy() for k, v in model.grads.items()}
+    model.zero_grad()
+    wide = model.forward(np.pad(SRC, ((0, 0), (0, 3))), np.pad(TGT, ((0, 0), (0, 2))))
+    model.backward()
+    assert abs(loss - wide) < 1e-12
+    for k in grads:
+        np.testing.assert_allclose(model.grads[k], grads[k], atol=1e-12, err_msg=k)
+
+
+def test_context_of_a_padded_row_equals_the_context_of_the_row_alone():
+    model = make_model({})
+    _, context = model.encoder.forward(SRC, source_lengths(SRC, PAD))
+    for n, L in enumerate(source_lengths(SRC, PAD)):
+        _, alone = model.encoder.forward(SRC[n:n + 1, :L], np.array([L]))
+        np.testing.assert_allclose(context[n], alone[0], atol=1e-14)
+
+
+def test_gradients_accumulate_until_zero_grad():
+    model = make_model({"peeky": True})
+    model.zero_grad()
+    model.forward(SRC, TGT)
+    model.backward()
+    once = {k: v.copy() for k, v in model.grads.items()}
+    model.forward(SRC, TGT)
+    model.backward(2.0)  # dout scales the gradient
+    for k, g in model.grads.items():
+        np.testing.assert_allclose(g, 3 * once[k], atol=1e-14, err_msg=k)
+    model.zero_grad()
+    assert all(np.all(g == 0) for g in model.grads.values())
+
+
+def test_reverse_padded_and_source_lengths():
+    lengths = source_lengths(SRC, PAD)
+    assert lengths.tolist() == [4, 2, 1, 3]
+    assert reverse_padded(SRC, lengths).tolist() == [[7, 6, 5, 4], [4, 5, 0, 0], [6, 0, 0, 0],
+                                                      [4, 7, 7, 0]]
+    assert np.array_equal(reverse_padded(reverse_padded(SRC, lengths), lengths), SRC)
+
+
+@pytest.mark.parametrize("src,match", [
+    (np.array([[0, 4, 5]]), "expected right padding"),
+    (np.array([[4, 5], [0, 0]]), "row 1 is all padding"),
+    (np.array([4, 5]), r"expected integer ids of shape \(N, T\)"),
+    (np.array([[4.0, 5.0]]), r"expected integer ids of shape \(N, T\)"),
+])
+def test_bad_sources(src, match):
+    with pytest.raises(ValueError, match=match):
+        make_model({}).forward(src, TGT[:len(src)])
+
+
+@pytest.mark.parametrize("tgt,match", [
+    (TGT[:, 1:], "expected every target to start with bos_index=2"),
+    (TGT[:2], r"expected targets \(N=4, Tt >= 2\)"),
+    (TGT[:, :1], r"expected targets \(N=4, Tt >= 2\)"),
+    (TGT.astype(float), "expected integer targets"),
+])
+def test_bad_targets(tgt, match):
+    with pytest.raises(ValueError, match=match):
+        make_model({}).forward(SRC, tgt)
+
+
+def test_bad_constructor_and_generate_arguments():
+    with pytest.raises(ValueError, match="Seq2Seq expected eos_index in"):
+        Seq2Seq(V, eos_index=V)
+    with pytest.raises(ValueError, match="Encoder expected cell in"):
+        Seq2Seq(V, cell="rnn")
+    with pytest.raises(ValueError, match="Decoder expected cell in"):
+        Decoder(V, E, H, cell="transformer")
+    with pytest.raises(ValueError, match="Seq2Seq.generate expected max_len >= 1"):
+        make_model({}).generate(SRC, 0)
+    with pytest.raises(ValueError, match=r"Embedding.forward expected indices in \[0, 7\]"):
+        make_model({}).forward(SRC + 5, TGT)
+    with pytest.raises(RuntimeError, match="backward called before forward"):
+        Encoder(V, E, H).backward(None, np.zeros((1, H)))
+
+
+def test_generate_stops_at_eos_and_pads_after_it():
+    model = make_model({})
+    model.decoder.out.params["b"][EOS] = 100.0  # <eos> always wins
+    assert model.generate(SRC, 5).tolist() == [[EOS, PAD, PAD, PAD, PAD]] * 4
+    model.decoder.out.params["b"][EOS] = 0.0
+    model.decoder.out.params["b"][6] = 100.0  # never stops: max_len tokens
+    assert model.generate(SRC, 3).tolist() == [[6, 6, 6]] * 4
+
+
+def test_generate_loop_with_a_scripted_decoder():
+    """Rows end at their own <eos>; padding follows; the loop ends when all rows are done."""
+    model = make_model({})
+    script = [[4, 5, 6, 7], [3, 5, 6, 7], [6, 3, 6, 7], [7, 7, 3, 3]]  # per step, per row
+    calls = []
+
+    def step(tokens, state, context):
+        calls.append(tokens.copy())
+        logits = np.zeros((4, V))
+        logits[np.arange(4), script[len(calls) - 1]] = 1.0
+        return logits, state
+
+    model.decoder.step = step
+    out = model.generate(SRC, 6)
+    assert out.tolist() == [[4, 3, 0, 0, 0, 0], [5, 5, 3, 0, 0, 0], [6, 6, 6, 3, 0, 0],
+                            [7, 7, 7, 3, 0, 0]]
+    assert len(calls) == 4 and calls[0].tolist() == [BOS] * 4
+    assert calls[2].tolist() == [EOS, 5, 6, 7]
+    assert calls[3].tolist() == [PAD, EOS, 6, 7]  # a finished row is fed padding
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_greedy_decoding_agrees_with_teacher_forcing_on_its_own_output(variant):
+    """Step-by-step decoding and the whole-sequence forward compute the same scores."""
+    model = make_model(VARIANTS[variant], scale=1.0)
+    out = model.generate(SRC, 6)
+    tgt_in = np.concatenate([np.full((4, 1), BOS), out[:, :-1]], axis=1)
+    pred = model.logits(SRC, tgt_in).argmax(axis=2)
+    real = np.cumsum(out == EOS, axis=1) - (out == EOS) == 0  # up to and including <eos>
+    assert np.array_equal(pred[real], out[real])
+
+
+def test_composite_gathers_parameters_by_name_and_propagates_modes():
+    model = make_model({"peeky": True})
+    assert isinstance(model, Composite)
+    assert "encoder.rnn.W_x" in model.params and "decoder.out.b" in model.params
+    assert model.params["decoder.rnn.W_x"].shape == (E + H, 4 * H)  # peeky input
+    assert model.params["decoder.out.W"].shape == (2 * H, V)
+    assert len(list(model.parameters())) == len(model.params)
+    for p, g in model.parameters():
+        assert p.shape == g.shape
+    model.eval()
+    assert not model.training and not model.encoder.rnn.training
+    model.train()
+    assert model.decoder.embed.training
+    assert "encoder.rnn.W_x=(3, 16)" in repr(model)
+
+
+# training helpers ----------------------------------------------------------------------------
+
+def copy_task(n, rng):
+    """Copy 1-3 characters: the smallest task an encoder-decoder must learn."""
+    lengths = rng.integers(1, 4, size=n)
+    seqs = [rng.integers(4, V, size=L) for L in lengths]
+    src = np.zeros((n, 3), np.int64)
+    tgt = np.zeros((n, 5), np.int64)
+    for i, s in enumerate(seqs):
+        src[i, :len(s)] = s
+        tgt[i, :len(s) + 2] = [BOS, *s, EOS]
+    return src, tgt
+
+
+def test_fit_seq2seq_learns_to_copy():
+    rng = np.random.default_rng(0)
+    src, tgt = copy_task(300, rng)
+    model = Seq2Seq(V, 8, 24, peeky=True, rng=1)
+    history = fit_seq2seq(model, Adam(list(model.parameters()), lr=0.02), src, tgt, epochs=12,
+                          batch_size=32, clip_norm=5.0, val=(src[:100], tgt[:100]), rng=2)
+    assert isinstance(history, Seq2SeqHistory)
+    assert len(history.train_loss) == len(history.val_exact) == len(history.grad_norm) == 12
+    assert history.train_loss[-1] < 0.5 * history.train_loss[0]
+    assert history.val_exact[-1] > 0.8
+    assert exact_match_ids(model, src[:100], tgt[:100]) == pytest.approx(history.val_exact[-1])
+    tf, free = token_accuracies(model, src[:100], tgt[:100])
+    assert 0.8 < free <= 1.0 and 0.8 < tf <= 1.0
+    assert set(history.as_dict()) == {"train_loss", "val_exact", "grad_norm"}
+    assert model.training
+
+
+def test_exact_match_and_token_accuracies_on_known_outputs():
+    model = make_model({})
+    model.decoder.out.params["b"][EOS] = 100.0  # always answers "" (<eos> at once)
+    src = SRC[:2]
+    tgt = np.array([[2, 3, 0], [2, 4, 3]])  # "" and "a"
+    assert exact_match_ids(model, src, tgt) == 0.5
+    tf, free = token_accuracies(model, src, tgt)
+    # teacher forcing reads the true "a" and then gets <eos> right; free running never sees "a"
+    assert tf == pytest.approx(2 / 3) and free == pytest.approx(1 / 3)
+    assert generate_batched(model, SRC, 2, batch_size=3).shape == (4, 2)
+
+
+def test_trim_padding_and_fit_arguments():
+    assert trim_padding(np.array([[4, 5, 0, 0], [4, 0, 0, 0]]), 0).tolist() == [[4, 5], [4, 0]]
+    assert trim_padding(np.zeros((2, 3), np.int64), 0).shape == (2, 1)
+    model = make_model({})
+    opt = Adam(list(model.parameters()))
+    with pytest.raises(ValueError, match="fit_seq2seq expected src"):
+        fit_seq2seq(model, opt, SRC, TGT[:2], epochs=1)
+    with pytest.raises(ValueError, match="fit_seq2seq expected epochs >= 1"):
+        fit_seq2seq(model, opt, SRC, TGT, epochs=0)
+    with pytest.raises(ValueError, match=r"fit_seq2seq \(val\) expected src"):
+        fit_seq2seq(model, opt, SRC, TGT, epochs=1, val=(SRC, TGT[:1]))
+    with pytest.raises(ValueError, match="exact_match_ids expected src"):
+        exact_match_ids(model, SRC[0], TGT[0])
