@@ -41,73 +41,15 @@ if "--threads" in sys.argv:  # must happen before numpy and torch are imported
 os.environ["OMP_WAIT_POLICY"] = "PASSIVE"  # numpy and torch share the cores politely
 os.environ["OPENBLAS_THREAD_TIMEOUT"] = "4"
 
-import ctypes  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+from timing import samples, steady_malloc  # noqa: E402
 
-SAMPLES, SAMPLE_SECONDS, MAX_SAMPLES, ROUNDS = 8, 0.2, 30, 2
-QUIET_SHARE = 0.05
-"""A sample counts as clean when other processes used at most this share of the CPUs."""
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt parameters, from glibc's malloc.h
+ROUNDS = 2
 CONFIGS = {  # name: (N, C, F, H = W, dx computed?)
     "(a) 64x3x32x32 -> 32, no dx": (64, 3, 32, 32, False),
     "(b) 64x32x16x16 -> 64, dx": (64, 32, 64, 16, True),
 }
-
-
-def steady_malloc() -> None:
-    """Make glibc keep freed memory in the process, so that no call faults in fresh pages.
-
-    By default glibc's thresholds adapt to the history of the process: on some
-    runs every torch call here handed its buffers back to the OS and then took
-    thousands of page faults to get them again, which tripled its time. Fixed
-    thresholds make both libraries reuse their memory on every run. Not glibc
-    (macOS, Windows): nothing to do.
-    """
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return
-    libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)  # keep up to 1 GB of free heap
-    libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)  # blocks up to 32 MB come from the heap
-
-
-def others_cpu_seconds() -> float:
-    """CPU seconds used so far by every other process on the machine (Linux; else 0)."""
-    try:
-        with open("/proc/stat") as f:
-            ticks = [int(v) for v in f.readline().split()[1:]]
-    except (OSError, ValueError):
-        return 0.0
-    busy = (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # minus idle, iowait
-    ours = os.times()
-    return busy - ours.user - ours.system
-
-
-def samples(step) -> tuple[list[float], list[float], int]:
-    """(wall seconds per call of each sample, CPU seconds per call, number of clean samples).
-
-    A sample is the mean of enough calls to last SAMPLE_SECONDS. Samples during
-    which other processes were busy are kept but not counted as clean; sampling
-    stops after SAMPLES clean ones (or MAX_SAMPLES in all). The CPU time (this
-    process, all its threads) of every sample is kept: with one thread it
-    barely depends on what else the machine runs.
-    """
-    step()
-    start = time.perf_counter()
-    step()
-    inner = max(1, int(SAMPLE_SECONDS / (time.perf_counter() - start)))
-    clean, dirty, cpu = [], [], []
-    while len(clean) < SAMPLES and len(clean) + len(dirty) < MAX_SAMPLES:
-        others, start, cpu_start = others_cpu_seconds(), time.perf_counter(), time.process_time()
-        for _ in range(inner):
-            step()
-        seconds = time.perf_counter() - start
-        cpu.append((time.process_time() - cpu_start) / inner)
-        quiet = others_cpu_seconds() - others <= QUIET_SHARE * os.cpu_count() * seconds
-        (clean if quiet else dirty).append(seconds / inner)
-    return clean or dirty, cpu, len(clean)
 
 
 def dlbook_step(N, C, F, H, dx, channels_last_dout=True):

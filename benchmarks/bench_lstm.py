@@ -29,48 +29,12 @@ if "--threads" in sys.argv:  # must happen before numpy and torch are imported
 os.environ["OMP_WAIT_POLICY"] = "PASSIVE"  # numpy and torch share the cores politely
 os.environ["OPENBLAS_THREAD_TIMEOUT"] = "4"
 
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+from timing import samples, steady_malloc  # noqa: E402
 
 N, T, D, H = 32, 35, 128, 256
-SAMPLES, SAMPLE_SECONDS, MAX_SAMPLES, ROUNDS = 8, 0.3, 30, 2
-QUIET_SHARE = 0.05
-"""A sample counts as clean when other processes used at most this share of the CPUs."""
-
-
-def others_cpu_seconds() -> float:
-    """CPU seconds used so far by every other process on the machine (Linux; else 0)."""
-    try:
-        with open("/proc/stat") as f:
-            ticks = [int(v) for v in f.readline().split()[1:]]
-    except (OSError, ValueError):
-        return 0.0
-    busy = (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # minus idle, iowait
-    ours = os.times()
-    return busy - ours.user - ours.system
-
-
-def samples(step) -> tuple[list[float], list[float], int]:
-    """(wall seconds per call of each sample, CPU seconds per call, number of clean samples).
-
-    As in bench_conv.py; the CPU time (this process, all its threads) is kept
-    too: with one thread it barely depends on what else the machine runs.
-    """
-    step()
-    start = time.perf_counter()
-    step()
-    inner = max(1, int(SAMPLE_SECONDS / (time.perf_counter() - start)))
-    clean, dirty, cpu = [], [], []
-    while len(clean) < SAMPLES and len(clean) + len(dirty) < MAX_SAMPLES:
-        others, start, cpu_start = others_cpu_seconds(), time.perf_counter(), time.process_time()
-        for _ in range(inner):
-            step()
-        seconds = time.perf_counter() - start
-        cpu.append((time.process_time() - cpu_start) / inner)
-        quiet = others_cpu_seconds() - others <= QUIET_SHARE * os.cpu_count() * seconds
-        (clean if quiet else dirty).append(seconds / inner)
-    return clean or dirty, cpu, len(clean)
+SAMPLE_SECONDS, ROUNDS = 0.3, 2
 
 
 def dlbook_step():
@@ -104,11 +68,12 @@ def main() -> None:
     import torch  # imported now, but not called before the first numpy timings
     from threadpoolctl import threadpool_info
 
+    steady_malloc()  # as in bench_conv.py: torch's times must not depend on allocation history
     sides = {"dlbook": dlbook_step, "PyTorch": torch_step}  # numpy first, then torch
     times = {side: ([], [], 0) for side in sides}
     for _ in range(ROUNDS):  # spreads both libraries over the machine's quiet and busy spells
         for side, make in sides.items():
-            got, cpu, clean = samples(make())
+            got, cpu, clean = samples(make(), SAMPLE_SECONDS)
             old = times[side]
             times[side] = (old[0] + got, old[1] + cpu, old[2] + clean)
     pools = ", ".join(f"{i['internal_api']} {i.get('architecture', '?')} x{i['num_threads']}"

@@ -24,6 +24,7 @@ from dlbook.layers.multihead import MultiheadAttention
 from dlbook.layers.positional import PositionalEncoding
 from dlbook.layers.transformer import FeedForward, TransformerDecoderLayer, TransformerEncoderLayer
 from dlbook.models.gpt import GPT
+from layer_protocol import assert_accumulates_until_zero_grad, assert_dout_unchanged
 
 F64 = np.float64
 SELF = "self"
@@ -212,28 +213,13 @@ def test_gradients_match_numerical_gradients(case):
 @pytest.mark.parametrize("case", REGISTRY, ids=lambda c: c.name)
 def test_backward_leaves_dout_unchanged(case):
     layer, x, rng = build(case)
-    dout = rng.normal(size=layer(x).shape)
-    dout_before = dout.copy()
-    layer.backward(dout)
-    np.testing.assert_array_equal(dout, dout_before)
+    assert_dout_unchanged(layer, x, rng)
 
 
 @pytest.mark.parametrize("case", REGISTRY, ids=lambda c: c.name)
 def test_backward_accumulates_until_zero_grad(case):
     layer, x, rng = build(case)
-    grad_arrays = [g for _, g in layer.parameters()]
-    dout = rng.normal(size=layer(x).shape)
-    dx_first = layer.backward(dout)
-    once = {k: g.copy() for k, g in layer.grads.items()}
-    dx_second = layer.backward(dout)
-    np.testing.assert_array_equal(dx_first, dx_second)  # backward only reads the cache
-    for k, g in layer.grads.items():
-        np.testing.assert_allclose(g, 2 * once[k], rtol=1e-12, err_msg=k)
-    layer.zero_grad()
-    assert all(not g.any() for g in layer.grads.values())
-    assert all(a is b for a, b in zip(grad_arrays, (g for _, g in layer.parameters())))
-    assert len(grad_arrays) == len(layer.grads)  # parameters() yields every gradient once
-
+    assert_accumulates_until_zero_grad(layer, x, rng)
 
 def test_gpt_gradients_train_the_tied_uses_of_one_parameter():
     """A learned position row is shared by the batch; its gradient is the sum over examples."""

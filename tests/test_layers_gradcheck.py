@@ -19,6 +19,7 @@ import dlbook.layers as L
 from dlbook.gradcheck import GRADCHECK_TOL, check_layer, check_loss, norm_relative_error
 from dlbook.layers import (BatchNorm1d, CrossEntropyLoss, Dropout, LayerNorm, Linear, MSELoss,
                            ReLU, Sequential, Sigmoid, Tanh)
+from layer_protocol import assert_accumulates_until_zero_grad, assert_dout_unchanged
 
 F64 = np.float64
 BUG_ERROR = 1e-3
@@ -123,27 +124,13 @@ def test_gradients_match_numerical_gradients(case):
 @pytest.mark.parametrize("case", LAYER_CASES, ids=lambda c: c.name)
 def test_backward_leaves_dout_unchanged(case):
     layer, x, rng = build(case)
-    dout = rng.normal(size=layer(x).shape)
-    dout_before = dout.copy()
-    layer.backward(dout)
-    np.testing.assert_array_equal(dout, dout_before)
+    assert_dout_unchanged(layer, x, rng)
 
 
 @pytest.mark.parametrize("case", LAYER_CASES, ids=lambda c: c.name)
 def test_backward_accumulates_until_zero_grad(case):
     layer, x, rng = build(case)
-    grad_arrays = [g for _, g in layer.parameters()]
-    dout = rng.normal(size=layer(x).shape)
-    dx_first = layer.backward(dout)
-    once = {k: g.copy() for k, g in layer.grads.items()}
-    dx_second = layer.backward(dout)
-    np.testing.assert_array_equal(dx_first, dx_second)  # backward only reads the cache
-    for k, g in layer.grads.items():
-        np.testing.assert_allclose(g, 2 * once[k], rtol=1e-12, err_msg=k)
-    layer.zero_grad()
-    assert all(not g.any() for g in layer.grads.values())
-    assert all(a is b for a, b in zip(grad_arrays, (g for _, g in layer.parameters())))
-
+    assert_accumulates_until_zero_grad(layer, x, rng)
 
 def test_every_exported_layer_is_registered():
     rng = np.random.default_rng(0)

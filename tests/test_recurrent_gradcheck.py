@@ -23,6 +23,7 @@ from dlbook.layers.gru import GRU
 from dlbook.layers.lstm import LSTM
 from dlbook.layers.rnn import RNN, rnn_step, rnn_step_backward
 from dlbook.layers.seq_loss import SequenceCrossEntropyLoss
+from layer_protocol import assert_accumulates_until_zero_grad
 
 F64 = np.float64
 D, H = 3, 4
@@ -179,18 +180,7 @@ def test_backward_leaves_dout_and_state_gradients_unchanged(case):
 @pytest.mark.parametrize("case", LAYER_CASES, ids=lambda c: c.name)
 def test_backward_accumulates_until_zero_grad(case):
     layer, x, rng = build(case)
-    grad_arrays = [g for _, g in layer.parameters()]
-    dout = rng.normal(size=layer(x).shape)
-    dx_first = layer.backward(dout)
-    once = {k: g.copy() for k, g in layer.grads.items()}
-    dx_second = layer.backward(dout)
-    np.testing.assert_array_equal(dx_first, dx_second)  # backward only reads the cache
-    for k, g in layer.grads.items():
-        np.testing.assert_allclose(g, 2 * once[k], rtol=1e-12, err_msg=k)
-    layer.zero_grad()
-    assert all(not g.any() for g in layer.grads.values())
-    assert all(a is b for a, b in zip(grad_arrays, (g for _, g in layer.parameters())))
-
+    assert_accumulates_until_zero_grad(layer, x, rng)
 
 class StepwiseRNN(RNN):
     """BPTT written with rnn_step_backward; ``sum_over_time=False`` is the classic bug of
