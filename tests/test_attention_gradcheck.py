@@ -221,6 +221,7 @@ def test_backward_accumulates_until_zero_grad(case):
     layer, x, rng = build(case)
     assert_accumulates_until_zero_grad(layer, x, rng)
 
+
 def test_gpt_gradients_train_the_tied_uses_of_one_parameter():
     """A learned position row is shared by the batch; its gradient is the sum over examples."""
     model = GPT(5, block_size=3, d_model=4, nhead=1, num_layers=1, rng=0, dtype=F64)

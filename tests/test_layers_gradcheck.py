@@ -132,6 +132,7 @@ def test_backward_accumulates_until_zero_grad(case):
     layer, x, rng = build(case)
     assert_accumulates_until_zero_grad(layer, x, rng)
 
+
 def test_every_exported_layer_is_registered():
     rng = np.random.default_rng(0)
     registered = {type(case.factory(rng)).__name__ for case in REGISTRY}

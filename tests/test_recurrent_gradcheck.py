@@ -182,6 +182,7 @@ def test_backward_accumulates_until_zero_grad(case):
     layer, x, rng = build(case)
     assert_accumulates_until_zero_grad(layer, x, rng)
 
+
 class StepwiseRNN(RNN):
     """BPTT written with rnn_step_backward; ``sum_over_time=False`` is the classic bug of
     keeping only one step's weight gradient instead of the sum over time steps."""

@@ -101,6 +101,7 @@ def test_backward_accumulates_until_zero_grad(case):
     layer, x, rng = build(case)
     assert_accumulates_until_zero_grad(layer, x, rng)
 
+
 def test_conv_transpose_is_the_adjoint_and_the_input_gradient_of_conv2d():
     rng = np.random.default_rng(3)
     conv = Conv2d(3, 4, 3, stride=2, padding=1, bias=False, rng=0, dtype=F64)

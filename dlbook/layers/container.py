@@ -1,4 +1,4 @@
-"""Sequential: a stack of layers run forward in order and backward in reverse (chapter 5)."""
+"""Containers: Sequential runs layers in order (chapter 5); Composite holds named sublayers (chapters 14-18)."""
 
 from __future__ import annotations
 
@@ -67,3 +67,40 @@ class Sequential(Layer):
     def __repr__(self) -> str:
         inner = "".join(f"\n  ({i}): {layer!r}" for i, layer in enumerate(self.layers))
         return f"Sequential({inner}\n)"
+
+
+class Composite(Layer):
+    """A layer built from named sublayers; ``params``/``grads`` gather theirs as "name.key".
+
+    Like :class:`dlbook.layers.Sequential`, the dicts are rebuilt on each access
+    and hold the sublayers' own arrays, so optimizers and ``zero_grad`` reach them;
+    ``train()``/``eval()`` reach every sublayer. Subclasses write forward/backward.
+    """
+
+    def __init__(self) -> None:
+        # no Layer.__init__: params and grads are properties gathered from the sublayers
+        self.training = True
+        self.modules: dict[str, Layer] = {}
+
+    def add_module(self, name: str, layer: Layer) -> Layer:
+        """Register a sublayer under ``name``; returns it."""
+        self.modules[name] = layer
+        return layer
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        return {f"{n}.{k}": v for n, m in self.modules.items() for k, v in m.params.items()}
+
+    @property
+    def grads(self) -> dict[str, np.ndarray]:
+        return {f"{n}.{k}": v for n, m in self.modules.items() for k, v in m.grads.items()}
+
+    def parameters(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for m in self.modules.values():
+            yield from m.parameters()
+
+    def train(self, mode: bool = True) -> "Composite":
+        self.training = bool(mode)
+        for m in self.modules.values():
+            m.train(mode)
+        return self

@@ -18,14 +18,14 @@ read a bool ``src_mask``/``tgt_mask`` as True = *not* allowed.
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 
 from dlbook._checks import as_float_array, check_positive_int
 from dlbook.layers.activation import ReLU
 from dlbook.layers.attention import causal_mask
-from dlbook.layers.base import Layer
+from dlbook.layers.container import Composite
 from dlbook.layers.dropout import Dropout
 from dlbook.layers.linear import Linear
 from dlbook.layers.multihead import MultiheadAttention
@@ -41,43 +41,6 @@ def dropout_forward(drop: Dropout, x: np.ndarray) -> np.ndarray:
 def dropout_backward(drop: Dropout, dout: np.ndarray) -> np.ndarray:
     """The backward pass matching :func:`dropout_forward`."""
     return drop.backward(dout) if drop.p > 0 else dout
-
-
-class Composite(Layer):
-    """A layer built from named sublayers; ``params``/``grads`` gather theirs as "name.key".
-
-    Like :class:`dlbook.layers.Sequential`, the dicts are rebuilt on each access
-    and hold the sublayers' own arrays, so optimizers and ``zero_grad`` reach them;
-    ``train()``/``eval()`` reach every sublayer. Subclasses write forward/backward.
-    """
-
-    def __init__(self) -> None:
-        # no Layer.__init__: params and grads are properties gathered from the sublayers
-        self.training = True
-        self.modules: dict[str, Layer] = {}
-
-    def add_module(self, name: str, layer: Layer) -> Layer:
-        """Register a sublayer under ``name``; returns it."""
-        self.modules[name] = layer
-        return layer
-
-    @property
-    def params(self) -> dict[str, np.ndarray]:
-        return {f"{n}.{k}": v for n, m in self.modules.items() for k, v in m.params.items()}
-
-    @property
-    def grads(self) -> dict[str, np.ndarray]:
-        return {f"{n}.{k}": v for n, m in self.modules.items() for k, v in m.grads.items()}
-
-    def parameters(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        for m in self.modules.values():
-            yield from m.parameters()
-
-    def train(self, mode: bool = True) -> "Composite":
-        self.training = bool(mode)
-        for m in self.modules.values():
-            m.train(mode)
-        return self
 
 
 class FeedForward(Composite):

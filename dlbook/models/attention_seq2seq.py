@@ -23,7 +23,7 @@ from dlbook.layers.attention import (scaled_dot_product_attention,
                                      scaled_dot_product_attention_backward)
 from dlbook.layers.embedding import Embedding
 from dlbook.layers.linear import Linear
-from dlbook.layers.transformer import Composite
+from dlbook.layers.container import Composite
 from dlbook.models.seq2seq import Seq2Seq, _check_cell, rnn_run, rnn_state
 from dlbook.text.batching import length_mask
 

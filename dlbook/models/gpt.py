@@ -26,7 +26,8 @@ from dlbook.layers.linear import Linear
 from dlbook.layers.multihead import MultiheadAttention
 from dlbook.layers.norm import LayerNorm
 from dlbook.layers.positional import PositionalEncoding
-from dlbook.layers.transformer import Composite, TransformerEncoderLayer
+from dlbook.layers.container import Composite
+from dlbook.layers.transformer import TransformerEncoderLayer
 from dlbook.utils import make_rng
 
 INIT_STD = 0.02

@@ -26,6 +26,7 @@ import numpy as np
 
 from dlbook._checks import as_float_array, check_non_negative_int, check_positive_int
 from dlbook.layers.base import Layer
+from dlbook.layers.container import Composite
 from dlbook.layers.dropout import Dropout
 from dlbook.layers.embedding import Embedding
 from dlbook.layers.linear import Linear
@@ -82,7 +83,7 @@ class TiedLinear(Layer):
         return dout @ E
 
 
-class RNNLM(Layer):
+class RNNLM(Composite):
     """Next-token model: Embedding -> num_layers x RNN/LSTM/GRU -> Linear (chapter 15).
 
     Shapes: ids (N, T) integers in [0, V) -> logits (N, T, V).
@@ -101,8 +102,7 @@ class RNNLM(Layer):
                  cell: str = "lstm", num_layers: int = 1, dropout: float = 0.0,
                  tie_weights: bool = False, rng: int | np.random.Generator | None = None,
                  dtype=np.float32):
-        # no super().__init__(): params and grads are properties gathered from the layers
-        self.training = True
+        super().__init__()  # params and grads are gathered from the registered sublayers
         self.cell = check_cell(cell, "RNNLM")
         V = check_positive_int(vocab_size, "RNNLM", "vocab_size")
         E = check_positive_int(embedding_dim, "RNNLM", "embedding_dim")
@@ -124,28 +124,12 @@ class RNNLM(Layer):
         self.vocab_size, self.embedding_dim, self.hidden_size = V, E, H
         self.dropout = float(dropout)
         self.state_n: list[State] | None = None
-
-    def _layers(self) -> dict[str, Layer]:
-        layers = {"embedding": self.embedding}
-        layers.update({f"rnn.{l}": rnn for l, rnn in enumerate(self.rnns)})
-        layers["fc"] = self.fc
-        return layers
-
-    @property
-    def params(self) -> dict[str, np.ndarray]:
-        return {f"{name}.{k}": v for name, layer in self._layers().items()
-                for k, v in layer.params.items()}
-
-    @property
-    def grads(self) -> dict[str, np.ndarray]:
-        return {f"{name}.{k}": v for name, layer in self._layers().items()
-                for k, v in layer.grads.items()}
-
-    def train(self, mode: bool = True) -> "RNNLM":
-        self.training = bool(mode)
-        for layer in [*self._layers().values(), *self.drops]:
-            layer.train(mode)
-        return self
+        self.add_module("embedding", self.embedding)
+        for l, rnn in enumerate(self.rnns):
+            self.add_module(f"rnn.{l}", rnn)
+        self.add_module("fc", self.fc)
+        for i, drop in enumerate(self.drops):  # no parameters; registered so train()/eval() reach them
+            self.add_module(f"dropout.{i}", drop)
 
     def _drop(self, i: int, x: np.ndarray) -> np.ndarray:
         return self.drops[i].forward(x) if self.drops else x

@@ -33,7 +33,7 @@ from dlbook.layers.gru import GRU
 from dlbook.layers.linear import Linear
 from dlbook.layers.lstm import LSTM
 from dlbook.layers.seq_loss import SequenceCrossEntropyLoss
-from dlbook.layers.transformer import Composite
+from dlbook.layers.container import Composite
 from dlbook.utils import make_rng
 
 CELLS = {"lstm": LSTM, "gru": GRU}

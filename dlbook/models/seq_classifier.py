@@ -18,14 +18,14 @@ from __future__ import annotations
 import numpy as np
 
 from dlbook._checks import check_positive_int
-from dlbook.layers.base import Layer
+from dlbook.layers.container import Composite
 from dlbook.layers.embedding import Embedding
 from dlbook.layers.linear import Linear
 from dlbook.models.cells import cell_backward, check_cell, make_cell, run_cell
 from dlbook.utils import make_rng
 
 
-class RNNClassifier(Layer):
+class RNNClassifier(Composite):
     """Class scores from the last real hidden state of a recurrent layer (chapter 14).
 
     Shapes: ids (N, T) integers in [0, V), lengths (N,) in [1, T] -> logits (N, C).
@@ -39,8 +39,7 @@ class RNNClassifier(Layer):
     def __init__(self, vocab_size: int, embedding_dim: int, hidden_size: int, num_classes: int,
                  cell: str = "rnn", padding_idx: int | None = None,
                  rng: int | np.random.Generator | None = None, dtype=np.float32):
-        # no super().__init__(): params and grads are properties gathered from the layers
-        self.training = True
+        super().__init__()  # params and grads are gathered from the registered sublayers
         self.cell = check_cell(cell, "RNNClassifier")
         V = check_positive_int(vocab_size, "RNNClassifier", "vocab_size")
         E = check_positive_int(embedding_dim, "RNNClassifier", "embedding_dim")
@@ -52,25 +51,8 @@ class RNNClassifier(Layer):
         self.fc = Linear(H, C, rng=rng, dtype=dtype)
         self.padding_idx = self.embedding.padding_idx
         self._last = None  # (lengths - 1, out shape) of the latest forward
-
-    def _layers(self) -> dict[str, Layer]:
-        return {"embedding": self.embedding, "rnn": self.rnn, "fc": self.fc}
-
-    @property
-    def params(self) -> dict[str, np.ndarray]:
-        return {f"{name}.{k}": v for name, layer in self._layers().items()
-                for k, v in layer.params.items()}
-
-    @property
-    def grads(self) -> dict[str, np.ndarray]:
-        return {f"{name}.{k}": v for name, layer in self._layers().items()
-                for k, v in layer.grads.items()}
-
-    def train(self, mode: bool = True) -> "RNNClassifier":
-        self.training = bool(mode)
-        for layer in self._layers().values():
-            layer.train(mode)
-        return self
+        for name in ("embedding", "rnn", "fc"):
+            self.add_module(name, getattr(self, name))
 
     def lengths_of(self, ids: np.ndarray) -> np.ndarray:
         """Length of each right-padded row: the index of its first padding token (T if none).
