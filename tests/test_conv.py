@@ -35,6 +35,10 @@ CONV2D_CASES = [
     (2, 2, (3, 2), (2, 1), (1, 0), 1, True, (5, 6)),
     (2, 2, 3, 1, 1, 2, True, (6, 5)),
     (1, 2, 2, 3, 1, (2, 1), True, (7, 8)),
+    # more than FEW_CHANNELS channels: channels-last patches instead of planar ones
+    (5, 3, 3, 1, 1, 1, True, (5, 6)),
+    (6, 2, 3, 2, 0, 2, False, (9, 8)),
+    (8, 3, (2, 3), (1, 2), (1, 0), 1, True, (6, 7)),
 ]
 # (C, F, kernel, stride, padding, dilation, bias, L)
 CONV1D_CASES = [
@@ -162,32 +166,34 @@ def channels_last(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
 
 
-def test_input_grad_false_skips_dx_only():
+@pytest.mark.parametrize("C", [3, 6])  # planar and channels-last patches
+def test_input_grad_false_skips_dx_only(C):
     rng = np.random.default_rng(6)
-    x, dout = rng.normal(size=(2, 3, 6, 5)), rng.normal(size=(2, 4, 3, 3))
-    full = Conv2d(3, 4, 3, stride=2, padding=1, rng=0, dtype=F64)
+    x, dout = rng.normal(size=(2, C, 6, 5)), rng.normal(size=(2, 4, 3, 3))
+    full = Conv2d(C, 4, 3, stride=2, padding=1, rng=0, dtype=F64)
     full(x)
     assert full.backward(dout) is not None
     for upstream in (dout, channels_last(dout)):  # both memory layouts of dout
-        first = Conv2d(3, 4, 3, stride=2, padding=1, rng=0, dtype=F64, input_grad=False)
+        first = Conv2d(C, 4, 3, stride=2, padding=1, rng=0, dtype=F64, input_grad=False)
         first(x)
         assert first.backward(upstream) is None
         for k in full.grads:
             np.testing.assert_allclose(first.grads[k], full.grads[k], rtol=EXACT, atol=EXACT)
-    line = Conv1d(3, 4, 3, rng=0, input_grad=False)
+    line = Conv1d(C, 4, 3, rng=0, input_grad=False)
     line(x[:, :, 0])
     assert line.backward(rng.normal(size=(2, 4, 3))) is None
 
 
-def test_every_memory_layout_gives_the_same_gradients():
+@pytest.mark.parametrize("C", [3, 6])  # planar and channels-last patches
+def test_every_memory_layout_gives_the_same_gradients(C):
     """x and dout may arrive NCHW, channels-last or strided; the results must not change."""
     rng = np.random.default_rng(10)
-    x, dout = rng.normal(size=(2, 3, 6, 5)), rng.normal(size=(2, 4, 6, 5))
-    ref = Conv2d(3, 4, 3, padding=1, rng=0, dtype=F64)
+    x, dout = rng.normal(size=(2, C, 6, 5)), rng.normal(size=(2, 4, 6, 5))
+    ref = Conv2d(C, 4, 3, padding=1, rng=0, dtype=F64)
     y_ref, dx_ref = ref(x).copy(), ref.backward(dout).copy()
     layouts = [channels_last, lambda a: np.repeat(a, 2, axis=3)[..., ::2]]  # + a strided view
     for layout in layouts:
-        layer = Conv2d(3, 4, 3, padding=1, rng=0, dtype=F64)
+        layer = Conv2d(C, 4, 3, padding=1, rng=0, dtype=F64)
         np.testing.assert_allclose(layer(layout(x)), y_ref, rtol=EXACT, atol=EXACT)
         np.testing.assert_allclose(layer.backward(layout(dout)), dx_ref, rtol=EXACT, atol=EXACT)
         for k in ref.grads:

@@ -33,6 +33,10 @@ CONV2D_GRID = [
     (1, 3, 5, (6, 7), 4, 3, 2, 1, True),
     (2, 2, 3, (9, 8), 3, 1, 2, 2, True),
     (2, 3, 2, (10, 9), (3, 2), 2, 1, (2, 3), True),
+    # more than FEW_CHANNELS channels: channels-last patches instead of planar ones
+    (2, 5, 4, (7, 6), 3, 1, 1, 1, True),
+    (2, 6, 3, (9, 8), 3, 2, 1, 2, False),
+    (1, 8, 4, (6, 7), (2, 3), (1, 2), (1, 0), 1, True),
 ]
 # (N, C, F, L, kernel, stride, padding, dilation, bias)
 CONV1D_GRID = [
@@ -94,12 +98,13 @@ def test_conv1d_matches_torch(case, device):
              rng.normal(size=(N, C, L)), device)
 
 
-def test_first_layer_without_dx_matches_torch(device):
+@pytest.mark.parametrize("C", [3, 6])  # planar and channels-last patches
+def test_first_layer_without_dx_matches_torch(device, C):
     """input_grad=False: torch's data tensor does not require grad; dW and db are unchanged."""
     rng = np.random.default_rng(2)
-    layer = randomised(Conv2d(3, 4, 3, padding=1, rng=0, dtype=F64, input_grad=False), rng)
+    layer = randomised(Conv2d(C, 4, 3, padding=1, rng=0, dtype=F64, input_grad=False), rng)
     run_both(layer, lambda x, W, b: torch.nn.functional.conv2d(x, W, b, padding=1),
-             rng.normal(size=(2, 3, 6, 5)), device, input_grad=False)
+             rng.normal(size=(2, C, 6, 5)), device, input_grad=False)
 
 
 def test_weights_cross_into_torch_modules_without_a_transpose(device):

@@ -24,11 +24,15 @@ a ``torch.channels_last`` tensor: no copy, and a following Conv2d reads it
 back without one. The patches live in a buffer reused across calls, with one
 extra column of 1s, so the bias is just one more row of ``W_col``: the forward
 GEMM adds it and the dW GEMM returns db, which saves two passes over the
-output. An NCHW-ordered dout is transposed once, or not at all for a first
-layer (``input_grad=False``), whose dW is then summed image by image. dcol
-comes out of kh kw GEMMs, one contiguous block per kernel offset, which
-col2im adds with strided slices. float32 (the default) halves the memory
-traffic of float64.
+output. A grey or RGB input (at most ``FEW_CHANNELS`` channels) is the
+exception to channels-last: runs of C numbers would be too short, so its
+padded copy stays planar and the patch matrix is stored column by column, each
+column a shifted copy of one plane; BLAS reads such a column-major matrix
+without a copy. A first layer (``input_grad=False``) sums dW image by image:
+N small GEMMs beat one whose inner dimension is all M pixels. An NCHW-ordered
+dout is transposed once, or not at all for such a first layer. dcol comes out
+of kh kw GEMMs, one contiguous block per kernel offset, which col2im adds with
+strided slices. float32 (the default) halves the memory traffic of float64.
 """
 
 from __future__ import annotations
@@ -40,8 +44,8 @@ import numpy as np
 from dlbook._checks import as_float_array, check_positive_int
 from dlbook.init import kaiming_normal
 from dlbook.layers.base import Layer
-from dlbook.layers.im2col import (IntOrPair, Pair, as_pair, col2im, conv_output_size, im2col,
-                                  pad_channels_last)
+from dlbook.layers.im2col import (FEW_CHANNELS, IntOrPair, Pair, as_pair, col2im,
+                                  conv_output_size, im2col, pad_channels_last)
 
 
 class ConvCache(NamedTuple):
@@ -78,10 +82,19 @@ def check_conv_input(x, W: np.ndarray, padding: Pair, dilation: Pair, where: str
     return x
 
 
-def _patch_buffer(old: np.ndarray | None, shape: tuple[int, ...], dtype) -> np.ndarray:
-    """``old`` if it fits, else a new buffer of ones (its last column is the bias input 1)."""
-    if old is not None and old.shape == shape and old.dtype == dtype:
+def _patch_buffer(old: np.ndarray | None, shape: tuple[int, ...], dtype, planar: bool
+                  ) -> np.ndarray:
+    """``old`` if it fits, else a new buffer of ones (its last column is the bias input 1).
+
+    Shapes: (N, H_out, W_out, K1). ``planar`` buffers keep each of the K1
+    patch columns contiguous (memory (K1, N, H_out, W_out), a transposed
+    view); the others keep each patch row contiguous.
+    """
+    if (old is not None and old.shape == shape and old.dtype == dtype
+            and old.flags.c_contiguous != planar):
         return old  # im2col never writes the last column, so it is still 1
+    if planar:
+        return np.ones((shape[-1], *shape[:-1]), dtype=dtype).transpose(1, 2, 3, 0)
     return np.ones(shape, dtype=dtype)
 
 
@@ -101,15 +114,17 @@ def conv2d_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray | None = None,
     K, dtype = kh * kw * C, np.result_type(x, W)  # patch length; compute in the wider dtype
     H_out = conv_output_size(H, kh, stride[0], padding[0], dilation[0])
     W_out = conv_output_size(Wd, kw, stride[1], padding[1], dilation[1])
-    patches = _patch_buffer(buffer, (N, H_out, W_out, K + (b is not None)), dtype)
-    xp = pad_channels_last(x.astype(dtype, copy=False), padding)  # (N, Hp, Wp, C)
+    planar = C <= FEW_CHANNELS  # grey or RGB input: patch columns contiguous, like its planes
+    patches = _patch_buffer(buffer, (N, H_out, W_out, K + (b is not None)), dtype, planar)
+    xp = pad_channels_last(x.astype(dtype, copy=False), padding)  # (N, Hp, Wp, C), planar too
     col = patches[..., :K].reshape(N, H_out, W_out, kh, kw, C)  # a view: splits the last axis
     im2col(xp, (kh, kw), stride, dilation, out=col)  # fills patches[..., :K]
     W_col = np.empty((patches.shape[-1], F), dtype=dtype)  # (K [+ 1], F)
     W_col[:K] = W.transpose(2, 3, 1, 0).reshape(K, F)  # rows ordered (i, j, c) like a patch
     if b is not None:
         W_col[K] = b  # multiplies the patches' constant 1
-    y = patches.reshape(-1, len(W_col)) @ W_col  # (M, K [+ 1]) @ (K [+ 1], F) -> (M, F)
+    y = patches.reshape(-1, len(W_col)) @ W_col  # (M, K [+ 1]) @ (K [+ 1], F) -> (M, F);
+    # BLAS reads a planar (column-major) patch matrix as it is, without a copy
     y = y.reshape(N, H_out, W_out, F).transpose(0, 3, 1, 2)  # (N, F, H_out, W_out), a view
     return y, ConvCache(patches, x.shape, stride, padding, dilation)
 
@@ -127,10 +142,14 @@ def conv2d_backward(dout: np.ndarray, cache: ConvCache, W: np.ndarray, input_gra
     F, C, kh, kw = W.shape
     K, patches = kh * kw * C, cache.patches
     N, K1 = len(dout), patches.shape[-1]  # K1 = K + 1 with a bias, else K
-    d2 = None
-    if dout.flags.c_contiguous and not input_grad:  # NCHW memory, and no dx to compute:
-        P = dout.shape[2] * dout.shape[3]  # per image (F, P) @ (P, K1); summed, transposed
-        grad = np.matmul(dout.reshape(N, F, P), patches.reshape(N, P, K1)).sum(axis=0).T
+    P, d2 = dout.shape[2] * dout.shape[3], None
+    if not input_grad:  # a first layer: N small (K1, P) @ (P, F) GEMMs, faster than one long one
+        patches3 = patches.reshape(N, P, K1)
+        if dout.flags.c_contiguous:  # NCHW memory: per image (F, P) @ (P, K1), transposed
+            grad = np.matmul(dout.reshape(N, F, P), patches3).sum(axis=0).T
+        else:  # channels-last memory (or another layout, copied once)
+            d3 = dout.transpose(0, 2, 3, 1).reshape(N, P, F)
+            grad = np.matmul(patches3.transpose(0, 2, 1), d3).sum(axis=0)
     else:  # one GEMM over all N P pixels, on channels-last dout (transposed once if need be)
         d2 = dout.transpose(0, 2, 3, 1).reshape(-1, F)  # (M, F); a copy unless channels-last
         grad = patches.reshape(-1, K1).T @ d2  # (K1, M) @ (M, F) -> (K1, F), shaped like W_col

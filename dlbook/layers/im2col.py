@@ -34,7 +34,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 Pair = tuple[int, int]
 IntOrPair = int | tuple[int, int]
 FEW_CHANNELS = 4
-"""Up to this many channels (RGB(A) or grey images), NCHW -> NHWC copies one plane at a time."""
+"""Up to this many channels (grey or RGB(A) images), padded inputs and patches stay planar."""
 
 
 def as_pair(value: IntOrPair, where: str, name: str, minimum: int) -> Pair:
@@ -67,23 +67,26 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
 
 
 def pad_channels_last(x: np.ndarray, padding: Pair) -> np.ndarray:
-    """Zero-pad H and W and move the channels last: one copy.
+    """Zero-pad H and W and index the result channels last: one copy.
 
-    Shapes: x (N, C, H, W) -> xp (N, H + 2 ph, W + 2 pw, C). Without padding an
-    input that is already channels-last in memory comes back as a view.
+    Shapes: x (N, C, H, W) -> xp (N, H + 2 ph, W + 2 pw, C). The memory is
+    channels-last, except for inputs of at most ``FEW_CHANNELS`` channels
+    (grey or RGB images), whose padded copy keeps NCHW memory: xp is then a
+    transposed view, and im2col reads each plane in rows of W numbers instead
+    of runs of C. Without padding an input that is already channels-last in
+    memory comes back as a view.
     """
     N, C, H, W = x.shape
     ph, pw = padding
     x_nhwc = x.transpose(0, 2, 3, 1)  # (N, H, W, C), a view
     if ph == pw == 0 and x_nhwc.flags.c_contiguous:
         return x_nhwc
+    if C <= FEW_CHANNELS:  # planar (N, C, Hp, Wp) memory, indexed (N, Hp, Wp, C)
+        xp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=x.dtype)
+        xp[:, :, ph:ph + H, pw:pw + W] = x
+        return xp.transpose(0, 2, 3, 1)
     xp = np.zeros((N, H + 2 * ph, W + 2 * pw, C), dtype=x.dtype)
-    inner = xp[:, ph:ph + H, pw:pw + W, :]  # (N, H, W, C), a view of the unpadded part
-    if C <= FEW_CHANNELS and x.flags.c_contiguous:  # NCHW data such as RGB images:
-        for c in range(C):  # a plane at a time reads rows of W numbers, not runs of C
-            inner[..., c] = x[:, c]
-    else:
-        inner[...] = x_nhwc
+    xp[:, ph:ph + H, pw:pw + W, :] = x_nhwc
     return xp
 
 
