@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import seq2seq_checks as checks
+from seq2seq_checks import BOS, E, EOS, H, MODEL_TOL, PAD, SRC, TGT, V, numeric_errors
 
-from dlbook.gradcheck import norm_relative_error
 from dlbook.models.attention_seq2seq import AttentionDecoder, AttentionSeq2Seq, source_mask
 from dlbook.models.seq2seq_train import exact_match_ids, fit_seq2seq
-from dlbook.numgrad import numerical_gradient
 from dlbook.optim import Adam
-
-F64 = np.float64
-MODEL_TOL = 1e-6  # see tests/test_seq2seq.py: whole models through many recurrent steps
-STEP = 1e-5
-TORCH_TOL = 1e-10
-V, E, H = 8, 3, 4
-PAD, BOS, EOS = 0, 2, 3
-SRC = np.array([[4, 5, 6, 7], [5, 4, 0, 0], [6, 0, 0, 0], [7, 7, 4, 0]])
-TGT = np.array([[2, 4, 5, 6, 3], [2, 6, 3, 0, 0], [2, 4, 4, 3, 0], [2, 3, 0, 0, 0]])
 
 VARIANTS = {
     "lstm": {},
@@ -29,39 +20,19 @@ VARIANTS = {
 
 
 def make_model(kwargs, seed=0, scale=0.5) -> AttentionSeq2Seq:
-    model = AttentionSeq2Seq(V, E, H, rng=seed, dtype=F64, **kwargs)
-    rng = np.random.default_rng(seed + 100)
-    for param, _ in model.parameters():
-        param[...] = scale * rng.standard_normal(param.shape)
-    return model
+    return checks.make_model(AttentionSeq2Seq, kwargs, seed, scale)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_whole_model_gradients_match_central_differences(variant):
-    model = make_model(VARIANTS[variant])
-    model.zero_grad()
-    model.forward(SRC, TGT)
-    model.backward()
-    errors = {name: norm_relative_error(
-        model.grads[name], numerical_gradient(lambda _: model.forward(SRC, TGT), p, STEP))
-        for name, p in model.params.items()}
+    errors = numeric_errors(make_model(VARIANTS[variant]), SRC, TGT)
     assert max(errors.values()) < MODEL_TOL, errors
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_matches_a_torch_twin_using_torch_scaled_dot_product_attention(variant, device):
     pytest.importorskip("torch")
-    from dlbook.models.seq2seq_torch import torch_seq2seq_loss
-
-    model = make_model(VARIANTS[variant], seed=4)
-    model.zero_grad()
-    loss = model.forward(SRC, TGT)
-    model.backward()
-    loss_t, grads_t = torch_seq2seq_loss(model, SRC, TGT, device=device)
-    assert abs(loss - loss_t) < TORCH_TOL
-    assert sorted(grads_t) == sorted(model.grads)
-    for name, g in grads_t.items():
-        np.testing.assert_allclose(model.grads[name], g, rtol=TORCH_TOL, atol=TORCH_TOL, err_msg=name)
+    checks.assert_matches_torch(make_model(VARIANTS[variant], seed=4), device)
 
 
 def test_padded_source_positions_get_zero_weight_and_the_weights_sum_to_one():
@@ -86,17 +57,7 @@ def test_encoder_outputs_at_padded_positions_get_exactly_zero_gradient():
 
 
 def test_extra_source_padding_changes_nothing():
-    model = make_model({"cell": "gru"})
-    model.zero_grad()
-    loss = model.forward(SRC, TGT)
-    model.backward()
-    grads = {k: v.copy() for k, v in model.grads.items()}
-    model.zero_grad()
-    wide = model.forward(np.pad(SRC, ((0, 0), (0, 3))), np.pad(TGT, ((0, 0), (0, 1))))
-    model.backward()
-    assert abs(loss - wide) < 1e-12
-    for k in grads:
-        np.testing.assert_allclose(model.grads[k], grads[k], atol=1e-12, err_msg=k)
+    checks.assert_extra_padding_changes_nothing(make_model({"cell": "gru"}), 3, 1)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

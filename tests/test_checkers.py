@@ -7,6 +7,7 @@ import pytest
 
 from dlbook import checkers as C
 from dlbook.autograd import Value
+from dlbook.numgrad import numerical_gradient
 
 
 def naive_softmax(x):
@@ -28,18 +29,7 @@ def test_correct_solutions_pass():
     assert C.check_conv_output_size(lambda n, k, s, p: (n + 2 * p - k) // s + 1).passed
     assert C.check_value_sin(lambda v: Value._node(math.sin(v.data), (v,), (math.cos(v.data),), "sin")).passed
 
-    def central(f, x, h=1e-5):
-        g = np.zeros_like(x)
-        for i in np.ndindex(x.shape):
-            old = x[i]
-            x[i] = old + h
-            fp = f(x)
-            x[i] = old - h
-            fm = f(x)
-            x[i] = old
-            g[i] = (fp - fm) / (2 * h)
-        return g
-    report = C.check_numerical_gradient(central)
+    report = C.check_numerical_gradient(numerical_gradient)  # the package's own answer
     assert report.passed and repr(report) == "numerical_gradient: all 2 checks passed."
 
 

@@ -1,34 +1,21 @@
 """The encoder-decoder of chapter 16: gradients, padding, decoding, PyTorch parity, training.
 
-Gradient checks run on whole models in float64, over a padded batch, for
-every variant (LSTM / GRU, reversed source, peeky decoder). Through a dozen
-recurrent steps some encoder gradients are ~1e-4, so the central difference
-uses h = 1e-5 and the tolerance MODEL_TOL (a wrong backward gives ~1e-2).
+Gradient checks run on whole models, for every variant (LSTM / GRU, reversed
+source, peeky decoder); the batch and tolerances are in seq2seq_checks.py.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import seq2seq_checks as checks
+from seq2seq_checks import BOS, E, EOS, H, MODEL_TOL, PAD, SRC, TGT, V, numeric_errors
 
-from dlbook.gradcheck import norm_relative_error
 from dlbook.layers.transformer import Composite
 from dlbook.models.seq2seq import Decoder, Encoder, Seq2Seq, reverse_padded, source_lengths
 from dlbook.models.seq2seq_train import (Seq2SeqHistory, exact_match_ids, fit_seq2seq,
                                          generate_batched, token_accuracies, trim_padding)
-from dlbook.numgrad import numerical_gradient
 from dlbook.optim import Adam
-
-F64 = np.float64
-MODEL_TOL = 1e-6
-STEP = 1e-5
-TORCH_TOL = 1e-10
-V, E, H = 8, 3, 4  # ids: 0 <pad>, 1 <unk>, 2 <bos>, 3 <eos>, 4..7 characters
-PAD, BOS, EOS = 0, 2, 3
-
-# a padded batch: sources of lengths 4, 2, 1, 3; targets <bos> y <eos> of lengths 5, 3, 4, 2
-SRC = np.array([[4, 5, 6, 7], [5, 4, 0, 0], [6, 0, 0, 0], [7, 7, 4, 0]])
-TGT = np.array([[2, 4, 5, 6, 3], [2, 6, 3, 0, 0], [2, 4, 4, 3, 0], [2, 3, 0, 0, 0]])
 
 VARIANTS = {
     "lstm": {},
@@ -41,21 +28,7 @@ VARIANTS = {
 
 
 def make_model(kwargs, seed=0, scale=0.5) -> Seq2Seq:
-    """A float64 model with N(0, scale^2) parameters (larger than the init: livelier gradients)."""
-    model = Seq2Seq(V, E, H, rng=seed, dtype=F64, **kwargs)
-    rng = np.random.default_rng(seed + 100)
-    for param, _ in model.parameters():
-        param[...] = scale * rng.standard_normal(param.shape)
-    return model
-
-
-def numeric_errors(model, src, tgt) -> dict[str, float]:
-    model.zero_grad()
-    model.forward(src, tgt)
-    model.backward()
-    return {name: norm_relative_error(model.grads[name],
-                                      numerical_gradient(lambda _: model.forward(src, tgt), p, STEP))
-            for name, p in model.params.items()}
+    return checks.make_model(Seq2Seq, kwargs, seed, scale)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -67,19 +40,8 @@ def test_whole_model_gradients_match_central_differences(variant):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_matches_a_torch_twin_with_copied_weights(variant, device):
-    torch = pytest.importorskip("torch")
-    from dlbook.models.seq2seq_torch import torch_seq2seq_loss
-
-    model = make_model(VARIANTS[variant], seed=3)
-    model.zero_grad()
-    loss = model.forward(SRC, TGT)
-    model.backward()
-    loss_t, grads_t = torch_seq2seq_loss(model, SRC, TGT, device=device)
-    assert torch.is_tensor(torch.zeros(1))  # torch really ran
-    assert abs(loss - loss_t) < TORCH_TOL
-    assert sorted(grads_t) == sorted(model.grads)
-    for name, g in grads_t.items():
-        np.testing.assert_allclose(model.grads[name], g, rtol=TORCH_TOL, atol=TORCH_TOL, err_msg=name)
+    pytest.importorskip("torch")
+    checks.assert_matches_torch(make_model(VARIANTS[variant], seed=3), device)
 
 
 def capture_backward(layer):
@@ -112,17 +74,7 @@ def test_padded_positions_get_exactly_zero_gradient(variant):
 
 @pytest.mark.parametrize("variant", ["lstm", "gru-reversed-peeky"])
 def test_extra_padding_columns_change_nothing(variant):
-    model = make_model(VARIANTS[variant])
-    model.zero_grad()
-    loss = model.forward(SRC, TGT)
-    model.backward()
-    grads = {k: v.copy() for k, v in model.grads.items()}
-    model.zero_grad()
-    wide = model.forward(np.pad(SRC, ((0, 0), (0, 3))), np.pad(TGT, ((0, 0), (0, 2))))
-    model.backward()
-    assert abs(loss - wide) < 1e-12
-    for k in grads:
-        np.testing.assert_allclose(model.grads[k], grads[k], atol=1e-12, err_msg=k)
+    checks.assert_extra_padding_changes_nothing(make_model(VARIANTS[variant]), 3, 2)
 
 
 def test_context_of_a_padded_row_equals_the_context_of_the_row_alone():

@@ -29,6 +29,7 @@ from dlbook.layers import Layer, MaxPool2d, ReLU, Sequential, Sigmoid
 from dlbook.layers.conv import Conv2d
 from dlbook.layers.conv_transpose import ConvTranspose2d
 from dlbook.layers.upsample import Upsample
+from dlbook.models._twins import both_have, paired_layers
 from dlbook.utils import make_rng
 
 DIGIT_SHAPE = (1, 28, 28)
@@ -126,26 +127,13 @@ def copy_autoencoder_weights(numpy_model: Sequential, torch_model, to_torch: boo
     """
     import torch
 
-    kinds = ("Conv2d", "ConvTranspose2d")
-    ours = [layer for layer in numpy_model if type(layer).__name__ in kinds]
-    theirs = [m for m in torch_model.modules() if type(m).__name__ in kinds]
-    if [type(m).__name__ for m in ours] != [type(m).__name__ for m in theirs]:
-        raise ValueError(f"copy_autoencoder_weights expected the same layers with parameters "
-                         f"in both models; got {[type(m).__name__ for m in ours]} and "
-                         f"{[type(m).__name__ for m in theirs]}")
     with torch.no_grad():
-        for layer, module in zip(ours, theirs):
+        for layer, module in paired_layers(numpy_model, torch_model, ("Conv2d", "ConvTranspose2d"),
+                                           "copy_autoencoder_weights"):
             for key, attr in (("W", "weight"), ("b", "bias")):
                 value, target = layer.params.get(key), getattr(module, attr)
-                if (value is None) != (target is None):
-                    raise ValueError(f"copy_autoencoder_weights: {type(layer).__name__} has a "
-                                     f"bias in only one of the two models")
-                if value is None:
+                if not both_have(value, target, layer, key, "copy_autoencoder_weights"):
                     continue
-                if tuple(target.shape) != value.shape:
-                    raise ValueError(f"copy_autoencoder_weights: {type(layer).__name__}.{key} "
-                                     f"has shape {value.shape} in numpy and "
-                                     f"{tuple(target.shape)} in torch")
                 if to_torch:
                     target.copy_(torch.as_tensor(np.ascontiguousarray(value)))
                 else:

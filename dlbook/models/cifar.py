@@ -29,6 +29,7 @@ import numpy as np
 from dlbook._checks import as_float_array
 from dlbook.layers import BatchNorm1d, Flatten, Layer, Linear, MaxPool2d, ReLU, Sequential
 from dlbook.layers.conv import Conv2d
+from dlbook.models._twins import both_have, paired_layers
 from dlbook.utils import make_rng
 
 CIFAR_SHAPE = (3, 32, 32)
@@ -161,30 +162,18 @@ def copy_weights_to_torch(numpy_model: Sequential, torch_model) -> None:
     """
     import torch
 
-    ours = [layer for layer in numpy_model if type(layer).__name__ in _COPIES]
-    theirs = [m for m in torch_model.modules() if type(m).__name__ in _COPIES]
-    if [type(m).__name__ for m in ours] != [type(m).__name__ for m in theirs]:
-        raise ValueError(f"copy_weights_to_torch expected the same layers with parameters in "
-                         f"both models; got {[type(m).__name__ for m in ours]} and "
-                         f"{[type(m).__name__ for m in theirs]}")
     with torch.no_grad():
-        for layer, module in zip(ours, theirs):
-            pairs = [(getattr(module, attr), layer.params.get(key), transpose)
+        for layer, module in paired_layers(numpy_model, torch_model, _COPIES,
+                                           "copy_weights_to_torch"):
+            pairs = [(getattr(module, attr), layer.params.get(key), key, transpose)
                      for attr, key, transpose in _COPIES[type(layer).__name__]]
             if hasattr(layer, "running_mean"):
-                pairs += [(module.running_mean, layer.running_mean, False),
-                          (module.running_var, layer.running_var, False)]
-            for target, value, transpose in pairs:
-                if (target is None) != (value is None):
-                    raise ValueError(f"copy_weights_to_torch: {type(layer).__name__} has a "
-                                     f"bias in only one of the two models")
-                if target is None:
-                    continue
-                value = value.T if transpose else value
-                if tuple(target.shape) != value.shape:
-                    raise ValueError(f"copy_weights_to_torch: {type(layer).__name__} expected "
-                                     f"shape {tuple(target.shape)}; got {value.shape}")
-                target.copy_(torch.as_tensor(np.ascontiguousarray(value)))
+                pairs += [(module.running_mean, layer.running_mean, "running_mean", False),
+                          (module.running_var, layer.running_var, "running_var", False)]
+            for target, value, key, transpose in pairs:
+                value = value.T if transpose and value is not None else value
+                if both_have(value, target, layer, key, "copy_weights_to_torch"):
+                    target.copy_(torch.as_tensor(np.ascontiguousarray(value)))
 
 
 def _augment(xb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
