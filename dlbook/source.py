@@ -2,7 +2,7 @@
 
 ``show_source(dlbook.functional.softmax)`` displays the function's source as a
 highlighted code block (Markdown, rendered by Jupyter and by the HTML book)
-with a header naming its module and lines. Its plain-text form is the source
+with a header naming its module and file. Its plain-text form is the source
 itself, so nbval fails if the stored page and the package ever disagree.
 """
 
@@ -17,7 +17,8 @@ class SourceCode:
     """The source of one package object, displayable in Jupyter.
 
     ``text`` holds the source; ``qualname`` the dotted name; ``location``
-    the file (relative to the package root) and line range.
+    the file, relative to the package root (no line numbers, so an edit
+    elsewhere in the file leaves the chapters' stored outputs unchanged).
     """
 
     def __init__(self, qualname: str, location: str, text: str, api: str | None = None):
@@ -72,7 +73,7 @@ def show_source(obj) -> SourceCode:
     Raises ``TypeError`` for objects without Python source (builtins, numbers).
     """
     try:
-        lines, start = inspect.getsourcelines(obj)
+        lines, _ = inspect.getsourcelines(obj)
         path = inspect.getsourcefile(obj)
     except (TypeError, OSError) as err:
         raise TypeError(
@@ -82,7 +83,6 @@ def show_source(obj) -> SourceCode:
     module = getattr(obj, "__module__", None) or getattr(obj, "__name__", "")
     name = getattr(obj, "__qualname__", None)
     qualname = f"{module}.{name}" if name and not inspect.ismodule(obj) else module
-    end = start + len(lines) - 1
-    start = max(start, 1)  # modules report line 0
-    location = f"{_package_relative(path)}, lines {start}–{end}"
+    # the file, not its line numbers: editing the package elsewhere leaves the page unchanged
+    location = _package_relative(path)
     return SourceCode(qualname, location, textwrap.dedent("".join(lines)), api_target(obj))

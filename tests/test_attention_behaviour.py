@@ -156,7 +156,7 @@ def test_post_norm_output_is_normalised_and_train_eval_reach_sublayers():
     y = layer.eval()(x)
     np.testing.assert_allclose(y.mean(axis=-1), 0, atol=1e-12)
     np.testing.assert_allclose(y.std(axis=-1), 1, atol=1e-4)  # LayerNorm with gamma 1, beta 0
-    assert not any(m.training for m in layer.modules.values())
+    assert not any(m.training for m in layer.modules())
     np.testing.assert_array_equal(layer(x), y)  # no dropout in evaluation
     assert layer.train().ff.dropout.training
     assert "self_attn.W_q" in layer.params and "ff.linear1.W" in layer.params

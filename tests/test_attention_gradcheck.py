@@ -44,14 +44,8 @@ class ArgumentView(Layer):
     """forward(x) = layer.forward(*args with args[argument] = x, **kwargs); backward -> that gradient."""
 
     def __init__(self, layer, args: tuple, argument, kwargs: dict | None = None):
-        self.training = True
+        super().__init__()
         self.layer, self.args, self.argument, self.kwargs = layer, args, argument, kwargs or {}
-
-    params = property(lambda self: self.layer.params)
-    grads = property(lambda self: self.layer.grads)
-
-    def parameters(self):
-        return self.layer.parameters()
 
     def forward(self, x):
         if self.argument == SELF:
@@ -72,14 +66,9 @@ class GPTView(Layer):
     """forward(dummy x) = model(ids): checks every GPT parameter; dx is 0 (ids are integers)."""
 
     def __init__(self, model: GPT, ids: np.ndarray):
-        self.training, self.model, self.ids = True, model, ids
+        super().__init__()
+        self.model, self.ids = model, ids
         self._x = None
-
-    params = property(lambda self: self.model.params)
-    grads = property(lambda self: self.model.grads)
-
-    def parameters(self):
-        return self.model.parameters()
 
     def forward(self, x):
         self._x = x

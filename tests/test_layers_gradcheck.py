@@ -69,6 +69,7 @@ REGISTRY = [
     Case("BatchNorm1d", lambda rng: BatchNorm1d(4, dtype=F64), (6, 4)),
     Case("BatchNorm1d-no-affine", lambda rng: BatchNorm1d(4, affine=False, dtype=F64), (6, 4)),
     Case("BatchNorm1d-eval", batchnorm_after_training, (6, 4)),
+    Case("BatchNorm2d", lambda rng: L.BatchNorm2d(3, dtype=F64), (2, 3, 4, 5)),
     Case("LayerNorm", lambda rng: LayerNorm(4, dtype=F64), (5, 4)),
     Case("LayerNorm-3d-input", lambda rng: LayerNorm(4, dtype=F64), (2, 3, 4)),
     Case("LayerNorm-no-affine",
@@ -143,7 +144,8 @@ def test_every_exported_layer_is_registered():
     # the second step size of tests/test_attention_gradcheck.py, where these are checked
     integer_input |= {"ScaledDotProductAttention", "MultiheadAttention", "TransformerDecoderLayer",
                       "TransformerEncoderLayer"}
-    assert set(L.__all__) - {"Layer"} - integer_input <= registered
+    not_layers = {"Layer", "LayerList", "eval_mode"}  # the base, a container with no forward, a helper
+    assert set(L.__all__) - not_layers - integer_input <= registered
 
 
 class LinearAveragingTwice(Linear):

@@ -17,7 +17,8 @@ import pytest
 from dlbook.data.cifar import CIFAR10_ARCHIVE, SPLIT_MEMBERS
 from dlbook.gradcheck import GRADCHECK_TOL, check_layer
 from dlbook.layers import Linear, ReLU, Sequential
-from dlbook.models.cifar import (BatchNorm2d, cifar_net, cifar_net_torch, copy_weights_to_torch,
+from dlbook.layers import BatchNorm2d
+from dlbook.models.cifar import (cifar_net, cifar_net_torch, copy_weights_to_torch,
                                  train_cifar_torch)
 
 torch = pytest.importorskip("torch")

@@ -37,13 +37,12 @@ class WithState(Layer):
 
     check_layer then compares dx together with dh0 (and dc0) against
     numerical gradients, for a random upstream gradient that also has dh_n
-    (and dc_n) parts. Shares the wrapped layer's params and grads dicts.
+    (and dc_n) parts. The wrapped layer is a registered sublayer.
     """
 
     def __init__(self, layer, N: int, T: int):
         super().__init__()
         self.layer, self.N, self.T = layer, N, T
-        self.params, self.grads = layer.params, layer.grads
         self.n_states = 2 if isinstance(layer, LSTM) else 1
 
     def _split(self, flat, first_shape):

@@ -194,7 +194,7 @@ def test_tied_linear_directly():
     dz = np.ones((2, 4, 5))
     np.testing.assert_allclose(out.backward(dz), dz @ emb.params["W"])
     np.testing.assert_allclose(emb.grads["W"], dz.reshape(-1, 5).T @ h.reshape(-1, 3))
-    assert list(TiedLinear(emb, bias=False).params) == []
+    assert list(TiedLinear(emb, bias=False).params) == ["embedding.W"]  # the shared matrix, a sublayer's
 
 
 def test_bad_inputs():
@@ -242,7 +242,7 @@ def torch_grads(twin, model) -> dict[str, np.ndarray]:
     g = {"embedding.W": twin.embedding.weight.grad, "fc.b": twin.decoder.bias.grad}
     if not model.tie_weights:
         g["fc.W"] = twin.decoder.weight.grad.T
-    for k, layer in enumerate(model.rnns):
+    for k, layer in enumerate(model.rnn):
         get = lambda name: getattr(twin.rnn, f"{name}_l{k}").grad  # noqa: E731
         g[f"rnn.{k}.W_x"], g[f"rnn.{k}.W_h"] = get("weight_ih").T, get("weight_hh").T
         if model.cell == "gru":

@@ -12,8 +12,8 @@ Every layer has ``params`` and ``grads`` (dicts of arrays with the same keys),
 from dlbook.layers.activation import ReLU, Sigmoid, Tanh
 from dlbook.layers.attention import (ScaledDotProductAttention, causal_mask, masked_softmax,
                                      scaled_dot_product_attention, scaled_dot_product_attention_backward)
-from dlbook.layers.base import Layer
-from dlbook.layers.container import Sequential
+from dlbook.layers.base import Layer, eval_mode
+from dlbook.layers.container import LayerList, Sequential
 from dlbook.layers.conv import Conv2d
 from dlbook.layers.conv1d import Conv1d
 from dlbook.layers.conv_transpose import ConvTranspose2d
@@ -24,7 +24,7 @@ from dlbook.layers.linear import Linear
 from dlbook.layers.lstm import LSTM, lstm_step, lstm_step_backward
 from dlbook.layers.multihead import MultiheadAttention
 from dlbook.layers.loss import CrossEntropyLoss, MSELoss
-from dlbook.layers.norm import BatchNorm1d, LayerNorm
+from dlbook.layers.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from dlbook.layers.positional import PositionalEncoding, sinusoidal_positional_encoding
 from dlbook.layers.pool import AvgPool2d, MaxPool2d
 from dlbook.layers.pool1d import GlobalMaxPool1d, MaxPool1d, Transpose
@@ -36,9 +36,9 @@ from dlbook.layers.unpool import MaxUnpool2d
 from dlbook.layers.upsample import Upsample
 
 __all__ = [
-    "AvgPool2d", "BatchNorm1d", "Conv1d", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout", "Embedding", "FeedForward", "MultiheadAttention", "PositionalEncoding",
+    "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout", "Embedding", "FeedForward", "MultiheadAttention", "PositionalEncoding",
     "ScaledDotProductAttention", "TransformerDecoderLayer", "TransformerEncoderLayer",
-    "EmbeddingBag", "Flatten", "GlobalMaxPool1d", "GRU", "Layer", "LayerNorm", "Linear", "LSTM",
+    "EmbeddingBag", "Flatten", "GlobalMaxPool1d", "GRU", "Layer", "LayerList", "LayerNorm", "Linear", "LSTM",
     "MaxPool1d", "MaxPool2d", "MaxUnpool2d", "MeanPool", "MSELoss", "ReLU", "RNN", "SequenceCrossEntropyLoss",
-    "Sequential", "Sigmoid", "Tanh", "Transpose", "Upsample",
+    "Sequential", "Sigmoid", "Tanh", "Transpose", "Upsample", "eval_mode",
 ]

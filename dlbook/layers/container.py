@@ -1,43 +1,66 @@
-"""Containers: Sequential runs layers in order (chapter 5); Composite holds named sublayers (chapters 14-18)."""
+"""Containers: Sequential runs layers in order (chapter 5); LayerList holds a list of sublayers (chapter 8)."""
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 
 from dlbook.layers.base import Layer
 
 
-class Sequential(Layer):
+def _check_layers(layers: Iterable, where: str) -> list[Layer]:
+    layers = list(layers)
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, Layer):
+            raise TypeError(f"{where} expected layers (dlbook.layers.Layer); "
+                            f"got {type(layer).__name__} at position {i}")
+    return layers
+
+
+class LayerList(Layer):
+    """A list of sublayers registered under "0", "1", ... (``torch.nn.ModuleList``).
+
+    It has no forward of its own: the layer that holds it decides how the
+    sublayers are called. Its parameters are named ``"0.W"``, ``"1.W"``, ...
+    """
+
+    def __init__(self, layers: Iterable[Layer] = ()):
+        super().__init__()
+        for i, layer in enumerate(_check_layers(layers, type(self).__name__)):
+            self.add_module(str(i), layer)
+
+    def append(self, layer: Layer) -> "LayerList":
+        """Add ``layer`` at the end; returns self."""
+        self.add_module(str(len(self)), *_check_layers([layer], f"{type(self).__name__}.append"))
+        return self
+
+    def __getitem__(self, index: int) -> Layer:
+        return list(self._modules.values())[index]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Layer]:
+        return iter(list(self._modules.values()))
+
+
+class Sequential(LayerList):
     """y = f_L(... f_2(f_1(x))); backward applies the chain rule from f_L down to f_1.
 
     Shapes: x (N, D) -> y (N, C), whatever the first and last layers take and give.
-    ``params``/``grads`` gather every layer's arrays under names like ``"0.W"``
-    (layer index, then the layer's own name, as in PyTorch's ``state_dict``).
-    These dicts are rebuilt on each access and hold the layers' own arrays, so
-    an in-place update reaches the layer; ``train()``, ``eval()`` and
-    ``zero_grad()`` reach every layer too.
+    Parameters are named like ``"0.W"`` (layer index, then the layer's own name,
+    as in PyTorch's ``state_dict``); ``train()``, ``eval()`` and ``zero_grad()``
+    reach every layer.
     """
 
     def __init__(self, *layers: Layer):
-        # no super().__init__(): params and grads are properties gathered from the layers
-        for i, layer in enumerate(layers):
-            if not all(hasattr(layer, a) for a in ("forward", "backward", "params", "grads")):
-                raise TypeError(f"Sequential expected layers with forward, backward, params "
-                                f"and grads; got {type(layer).__name__} at position {i}")
-        self.layers = list(layers)
-        self.training = True
+        super().__init__(layers)
 
     @property
-    def params(self) -> dict[str, np.ndarray]:
-        return {f"{i}.{k}": v for i, layer in enumerate(self.layers)
-                for k, v in layer.params.items()}
-
-    @property
-    def grads(self) -> dict[str, np.ndarray]:
-        return {f"{i}.{k}": v for i, layer in enumerate(self.layers)
-                for k, v in layer.grads.items()}
+    def layers(self) -> list[Layer]:
+        """The layers in order (a new list; the registered layers are the same objects)."""
+        return list(self._modules.values())
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         for layer in self.layers:
@@ -48,59 +71,3 @@ class Sequential(Layer):
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
         return dout
-
-    def train(self, mode: bool = True) -> "Sequential":
-        self.training = bool(mode)
-        for layer in self.layers:
-            layer.train(mode)
-        return self
-
-    def __getitem__(self, index: int) -> Layer:
-        return self.layers[index]
-
-    def __len__(self) -> int:
-        return len(self.layers)
-
-    def __iter__(self) -> Iterator[Layer]:
-        return iter(self.layers)
-
-    def __repr__(self) -> str:
-        inner = "".join(f"\n  ({i}): {layer!r}" for i, layer in enumerate(self.layers))
-        return f"Sequential({inner}\n)"
-
-
-class Composite(Layer):
-    """A layer built from named sublayers; ``params``/``grads`` gather theirs as "name.key".
-
-    Like :class:`dlbook.layers.Sequential`, the dicts are rebuilt on each access
-    and hold the sublayers' own arrays, so optimizers and ``zero_grad`` reach them;
-    ``train()``/``eval()`` reach every sublayer. Subclasses write forward/backward.
-    """
-
-    def __init__(self) -> None:
-        # no Layer.__init__: params and grads are properties gathered from the sublayers
-        self.training = True
-        self.modules: dict[str, Layer] = {}
-
-    def add_module(self, name: str, layer: Layer) -> Layer:
-        """Register a sublayer under ``name``; returns it."""
-        self.modules[name] = layer
-        return layer
-
-    @property
-    def params(self) -> dict[str, np.ndarray]:
-        return {f"{n}.{k}": v for n, m in self.modules.items() for k, v in m.params.items()}
-
-    @property
-    def grads(self) -> dict[str, np.ndarray]:
-        return {f"{n}.{k}": v for n, m in self.modules.items() for k, v in m.grads.items()}
-
-    def parameters(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        for m in self.modules.values():
-            yield from m.parameters()
-
-    def train(self, mode: bool = True) -> "Composite":
-        self.training = bool(mode)
-        for m in self.modules.values():
-            m.train(mode)
-        return self

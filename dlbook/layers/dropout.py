@@ -21,6 +21,7 @@ class Dropout(Layer):
     Shapes: x (...) -> y (...). Backward uses the same mask: dx = dout * m / (1 - p).
     ``p`` is the probability of *dropping* a unit, as in PyTorch; 0 <= p < 1.
     The mask is drawn from the explicit ``rng``; the last one is kept in ``mask``.
+    At p = 0 (and in evaluation) the layer is the identity and draws nothing.
     """
 
     def __init__(self, p: float = 0.5, rng: int | np.random.Generator | None = None):
@@ -37,7 +38,7 @@ class Dropout(Layer):
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = as_float_array(x, "Dropout.forward")
         self._shape = x.shape
-        if not self.training:
+        if not self.training or self.p == 0:  # p = 0 keeps every unit: no mask to draw
             self.mask = None
             return x
         keep = self.rng.random(x.shape) >= self.p  # True with probability 1 - p

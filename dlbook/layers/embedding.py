@@ -138,7 +138,7 @@ class MeanPool(Layer):
         return weights * dout[:, None, :]  # (N, T, 1) * (N, 1, D) -> (N, T, D)
 
 
-class EmbeddingBag(Layer):
+class EmbeddingBag(Embedding):
     """Pooled lookup out[n] = sum_t w[n,t] W[ids[n,t]], w = mask/count ("mean") or mask ("sum").
 
     Shapes: ids (N, T) integers in [0, V) -> out (N, E); W (V, E).
@@ -152,12 +152,10 @@ class EmbeddingBag(Layer):
     def __init__(self, num_embeddings: int, embedding_dim: int, mode: str = "mean",
                  padding_idx: int | None = None,
                  rng: int | np.random.Generator | None = None, dtype=np.float32):
-        super().__init__()
         if mode not in BAG_MODES:
             raise ValueError(f"EmbeddingBag expected mode in {BAG_MODES}; got {mode!r}")
+        super().__init__(num_embeddings, embedding_dim, padding_idx, rng, dtype)
         self.mode = mode
-        self.embedding = Embedding(num_embeddings, embedding_dim, padding_idx, rng, dtype)
-        self.params, self.grads = self.embedding.params, self.embedding.grads  # shared "W"
         self._weights = None
 
     def forward(self, ids: np.ndarray) -> np.ndarray:
@@ -166,8 +164,8 @@ class EmbeddingBag(Layer):
         if ids.ndim != 2:
             raise ValueError(f"EmbeddingBag.forward expected ids of shape (N, T); "
                              f"got shape {ids.shape}")
-        vectors = self.embedding.forward(ids)  # (N, T, E)
-        pad = self.embedding.padding_idx
+        vectors = super().forward(ids)  # (N, T, E)
+        pad = self.padding_idx
         mask = ids != pad if pad is not None else np.ones(ids.shape, dtype=bool)
         weights = mask.astype(vectors.dtype)  # (N, T): 1 at real tokens, 0 at padding
         if self.mode == "mean":
@@ -179,11 +177,10 @@ class EmbeddingBag(Layer):
         """dW[ids[n, t]] += w[n, t] dout[n]; integer ids get no gradient. (N, E) -> None."""
         weights = self._cached(self._weights)
         N, T, _ = weights.shape
-        dout = self._check_dout(dout, (N, self.embedding.embedding_dim))
-        self.embedding.backward(weights * dout[:, None, :])  # (N, T, 1) * (N, 1, E)
+        dout = self._check_dout(dout, (N, self.embedding_dim))
+        super().backward(weights * dout[:, None, :])  # (N, T, 1) * (N, 1, E)
         return None
 
     def __repr__(self) -> str:
-        e = self.embedding
-        pad = f", padding_idx={e.padding_idx}" if e.padding_idx is not None else ""
-        return f"EmbeddingBag({e.num_embeddings}, {e.embedding_dim}, mode={self.mode!r}{pad})"
+        pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
+        return f"EmbeddingBag({self.num_embeddings}, {self.embedding_dim}, mode={self.mode!r}{pad})"

@@ -95,8 +95,8 @@ class BatchNorm1d(_AffineNorm):
         self.eps = _check_real(eps, "BatchNorm1d", "eps", lambda v: v > 0, "> 0")
         self.momentum = _check_real(momentum, "BatchNorm1d", "momentum",
                                     lambda v: 0 <= v <= 1, "in [0, 1]")
-        self.running_mean = np.zeros(self.num_features, dtype=dtype)
-        self.running_var = np.ones(self.num_features, dtype=dtype)
+        self.add_buffer("running_mean", np.zeros(self.num_features, dtype=dtype))
+        self.add_buffer("running_var", np.ones(self.num_features, dtype=dtype))
         self._init_affine(self.num_features, affine, dtype)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -127,8 +127,41 @@ class BatchNorm1d(_AffineNorm):
         return dxhat * inv_std
 
     def __repr__(self) -> str:
-        return (f"BatchNorm1d({self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine})")
+        return (f"{type(self).__name__}({self.num_features}, eps={self.eps}, "
+                f"momentum={self.momentum}, affine={self.affine})")
+
+
+class BatchNorm2d(BatchNorm1d):
+    """Batch normalisation of each channel over the batch and all positions (chapters 8 and 10).
+
+    Shapes: x (N, C, H, W) -> y (N, C, H, W); ``gamma``, ``beta``, ``running_mean``,
+    ``running_var`` (C,). It is :class:`BatchNorm1d` applied to the (N H W, C)
+    matrix of per-position channel vectors, so every channel is standardised
+    over N H W numbers, exactly as ``torch.nn.BatchNorm2d``.
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Standardise every channel. (N, C, H, W) -> (N, C, H, W)."""
+        x = as_float_array(x, "BatchNorm2d.forward")
+        if x.ndim != 4 or x.shape[1] != self.num_features:
+            raise ValueError(f"BatchNorm2d.forward expected x of shape (N, "
+                             f"{self.num_features}, H, W); got shape {x.shape}")
+        N, C, H, W = x.shape
+        rows = x.transpose(0, 2, 3, 1).reshape(-1, C)  # (N H W, C): one row per position
+        return super().forward(rows).reshape(N, H, W, C).transpose(0, 3, 1, 2)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """dx through the same reshapes. (N, C, H, W) -> (N, C, H, W)."""
+        xhat = self._cached(self._cache)[0]
+        dout = as_float_array(dout, "BatchNorm2d.backward", "dout")
+        C = self.num_features
+        if dout.ndim != 4 or dout.shape[1] != C or dout[:, 0].size != xhat.shape[0]:
+            raise ValueError(f"BatchNorm2d.backward expected dout of the forward output's "
+                             f"shape (N, {C}, H, W) with N H W = {xhat.shape[0]}; "
+                             f"got shape {dout.shape}")
+        N, _, H, W = dout.shape
+        drows = super().backward(dout.transpose(0, 2, 3, 1).reshape(-1, C))
+        return np.ascontiguousarray(drows.reshape(N, H, W, C).transpose(0, 3, 1, 2))
 
 
 class LayerNorm(_AffineNorm):

@@ -66,16 +66,11 @@ class PositionalEncoding(Layer):
                              f"got shape {x.shape}")
         self._shape = x.shape
         y = x + self.pe[: x.shape[1]]
-        return self.dropout.forward(y) if self.dropout.p > 0 else y
+        return self.dropout.forward(y)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         dout = self._check_dout(dout, self._cached(self._shape))
-        return self.dropout.backward(dout) if self.dropout.p > 0 else dout
-
-    def train(self, mode: bool = True) -> "PositionalEncoding":
-        super().train(mode)
-        self.dropout.train(mode)
-        return self
+        return self.dropout.backward(dout)
 
     def __repr__(self) -> str:
         return (f"PositionalEncoding(d_model={self.d_model}, max_len={self.max_len}, "

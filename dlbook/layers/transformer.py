@@ -22,10 +22,10 @@ from typing import Callable
 
 import numpy as np
 
+from dlbook.layers.base import Layer
 from dlbook._checks import as_float_array, check_positive_int
 from dlbook.layers.activation import ReLU
 from dlbook.layers.attention import causal_mask
-from dlbook.layers.container import Composite
 from dlbook.layers.dropout import Dropout
 from dlbook.layers.linear import Linear
 from dlbook.layers.multihead import MultiheadAttention
@@ -43,7 +43,7 @@ def dropout_backward(drop: Dropout, dout: np.ndarray) -> np.ndarray:
     return drop.backward(dout) if drop.p > 0 else dout
 
 
-class FeedForward(Composite):
+class FeedForward(Layer):
     """y = Linear_2(Dropout(ReLU(Linear_1(x)))), applied to every position on its own.
 
     Shapes: x (..., E) -> y (..., E), hidden width ``dim_feedforward``.
@@ -54,10 +54,10 @@ class FeedForward(Composite):
                  rng: int | np.random.Generator | None = None, dtype=np.float32):
         super().__init__()
         rng = make_rng(rng, "FeedForward")
-        self.linear1 = self.add_module("linear1", Linear(d_model, dim_feedforward, rng=rng, dtype=dtype))
-        self.relu = self.add_module("relu", ReLU())
-        self.dropout = self.add_module("dropout", Dropout(dropout, rng=rng))
-        self.linear2 = self.add_module("linear2", Linear(dim_feedforward, d_model, rng=rng, dtype=dtype))
+        self.linear1 = Linear(d_model, dim_feedforward, rng=rng, dtype=dtype)
+        self.relu = ReLU()
+        self.dropout = Dropout(dropout, rng=rng)
+        self.linear2 = Linear(dim_feedforward, d_model, rng=rng, dtype=dtype)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return self.linear2(dropout_forward(self.dropout, self.relu(self.linear1(x))))
@@ -67,7 +67,7 @@ class FeedForward(Composite):
         return self.linear1.backward(self.relu.backward(d))
 
 
-class _TransformerLayer(Composite):
+class _TransformerLayer(Layer):
     """What encoder and decoder layers share: the residual wrapper in both norm placements."""
 
     def _build(self, where: str, d_model: int, nhead: int, dim_feedforward: int, dropout: float,
@@ -76,11 +76,10 @@ class _TransformerLayer(Composite):
         self.nhead = check_positive_int(nhead, where, "nhead")
         self.norm_first = bool(norm_first)
         rng = make_rng(rng, where)
-        self.self_attn = self.add_module("self_attn", MultiheadAttention(d_model, nhead, rng=rng, dtype=dtype))
+        self.self_attn = MultiheadAttention(d_model, nhead, rng=rng, dtype=dtype)
         if n_sublayers == 3:
-            self.multihead_attn = self.add_module(
-                "multihead_attn", MultiheadAttention(d_model, nhead, rng=rng, dtype=dtype))
-        self.ff = self.add_module("ff", FeedForward(d_model, dim_feedforward, dropout, rng=rng, dtype=dtype))
+            self.multihead_attn = MultiheadAttention(d_model, nhead, rng=rng, dtype=dtype)
+        self.ff = FeedForward(d_model, dim_feedforward, dropout, rng=rng, dtype=dtype)
         self.norms = [self.add_module(f"norm{i}", LayerNorm(d_model, layer_norm_eps, dtype=dtype))
                       for i in range(1, n_sublayers + 1)]
         self.drops = [self.add_module(f"dropout{i}", Dropout(dropout, rng=rng))

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlbook.layers.base import Layer
 from dlbook.layers.attention import (scaled_dot_product_attention,
                                      scaled_dot_product_attention_backward)
 from dlbook.layers.embedding import Embedding
 from dlbook.layers.linear import Linear
-from dlbook.layers.container import Composite
 from dlbook.models.seq2seq import Seq2Seq, _check_cell, rnn_run, rnn_state
 from dlbook.text.batching import length_mask
 
@@ -36,7 +36,7 @@ def source_mask(lengths: np.ndarray, T: int) -> np.ndarray:
     return length_mask(lengths, T)[:, None, :]  # (N, T) -> (N, 1, T): one row for all queries
 
 
-class AttentionDecoder(Composite):
+class AttentionDecoder(Layer):
     """Embedding + LSTM/GRU + dot-product attention over the encoder outputs + Linear(2H -> V).
 
     Shapes: forward(tgt_in (N, Tt), enc_out (N, Ts, H), mask (N, 1, Ts) bool,
@@ -49,10 +49,10 @@ class AttentionDecoder(Composite):
                  rng: int | np.random.Generator | None = None, dtype=np.float32) -> None:
         rnn_cls = _check_cell(cell, "AttentionDecoder")
         super().__init__()
-        self.embed = self.add_module("embed", Embedding(vocab_size, embedding_dim, padding_idx,
-                                                        rng=rng, dtype=dtype))
-        self.rnn = self.add_module("rnn", rnn_cls(embedding_dim, hidden_size, rng=rng, dtype=dtype))
-        self.out = self.add_module("out", Linear(2 * hidden_size, vocab_size, rng=rng, dtype=dtype))
+        self.embed = Embedding(vocab_size, embedding_dim, padding_idx,
+                               rng=rng, dtype=dtype)
+        self.rnn = rnn_cls(embedding_dim, hidden_size, rng=rng, dtype=dtype)
+        self.out = Linear(2 * hidden_size, vocab_size, rng=rng, dtype=dtype)
         self.hidden_size, self.scale = hidden_size, scale
         self.attn_weights = None
         self._cache = None

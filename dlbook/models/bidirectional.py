@@ -34,8 +34,7 @@ class Bidirectional(Layer):
 
     def __init__(self, cell: str, input_size: int, hidden_size: int,
                  rng: int | np.random.Generator | None = None, dtype=np.float32):
-        # no super().__init__(): params and grads are properties gathered from the two layers
-        self.training = True
+        super().__init__()
         self.cell = check_cell(cell, "Bidirectional")
         D = check_positive_int(input_size, "Bidirectional", "input_size")
         self.hidden_size = check_positive_int(hidden_size, "Bidirectional", "hidden_size")
@@ -43,22 +42,6 @@ class Bidirectional(Layer):
         self.fwd = make_cell(self.cell, D, self.hidden_size, rng=rng, dtype=dtype)
         self.bwd = make_cell(self.cell, D, self.hidden_size, rng=rng, dtype=dtype)
         self._NT = None  # (N, T) of the latest forward
-
-    @property
-    def params(self) -> dict[str, np.ndarray]:
-        return {f"{d}.{k}": v for d, layer in (("fwd", self.fwd), ("bwd", self.bwd))
-                for k, v in layer.params.items()}
-
-    @property
-    def grads(self) -> dict[str, np.ndarray]:
-        return {f"{d}.{k}": v for d, layer in (("fwd", self.fwd), ("bwd", self.bwd))
-                for k, v in layer.grads.items()}
-
-    def train(self, mode: bool = True) -> "Bidirectional":
-        self.training = bool(mode)
-        self.fwd.train(mode)
-        self.bwd.train(mode)
-        return self
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Both directions from zero states. Shapes: (N, T, D) -> (N, T, 2H)."""

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlbook._checks import as_float_array
-from dlbook.layers import BatchNorm1d, Flatten, Layer, Linear, MaxPool2d, ReLU, Sequential
+from dlbook.layers import BatchNorm2d, Flatten, Layer, Linear, MaxPool2d, ReLU, Sequential
 from dlbook.layers.conv import Conv2d
 from dlbook.models._twins import both_have, paired_layers
 from dlbook.utils import make_rng
@@ -38,50 +38,6 @@ CROP_PADDING = 4
 """Random crops pad by 4 pixels on each side (the standard CIFAR-10 augmentation)."""
 EVAL_BATCH = 1000
 """Batch size for test-set evaluation (no gradients kept)."""
-
-
-class BatchNorm2d(Layer):
-    """Batch normalisation of each channel over the batch and all positions (chapters 8 and 10).
-
-    Shapes: x (N, C, H, W) -> y (N, C, H, W); ``gamma``, ``beta``, ``running_mean``,
-    ``running_var`` (C,). It is :class:`~dlbook.layers.BatchNorm1d` applied to the
-    (N H W, C) matrix of per-position channel vectors, so every channel is
-    standardised over N H W numbers, exactly as ``torch.nn.BatchNorm2d``.
-    """
-
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
-                 dtype=np.float32) -> None:
-        super().__init__()
-        self.bn = BatchNorm1d(num_features, eps=eps, momentum=momentum, dtype=dtype)
-        self.params, self.grads = self.bn.params, self.bn.grads  # the same arrays
-        self._x_shape: tuple[int, ...] | None = None
-
-    running_mean = property(lambda self: self.bn.running_mean)
-    running_var = property(lambda self: self.bn.running_var)
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        """Standardise every channel. (N, C, H, W) -> (N, C, H, W)."""
-        x = as_float_array(x, "BatchNorm2d.forward")
-        if x.ndim != 4 or x.shape[1] != self.bn.num_features:
-            raise ValueError(f"BatchNorm2d.forward expected x of shape (N, "
-                             f"{self.bn.num_features}, H, W); got shape {x.shape}")
-        N, C, H, W = self._x_shape = x.shape
-        rows = x.transpose(0, 2, 3, 1).reshape(-1, C)  # (N H W, C): one row per position
-        return self.bn.forward(rows).reshape(N, H, W, C).transpose(0, 3, 1, 2)
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        """dx through the same reshapes. (N, C, H, W) -> (N, C, H, W)."""
-        dout = self._check_dout(dout, self._cached(self._x_shape))
-        N, C, H, W = dout.shape
-        drows = self.bn.backward(dout.transpose(0, 2, 3, 1).reshape(-1, C))
-        return np.ascontiguousarray(drows.reshape(N, H, W, C).transpose(0, 3, 1, 2))
-
-    def train(self, mode: bool = True) -> "BatchNorm2d":
-        self.bn.train(mode)
-        return super().train(mode)
-
-    def __repr__(self) -> str:
-        return f"BatchNorm2d({self.bn.num_features})"
 
 
 def _plan(width: int, hidden: int, num_classes: int, batch_norm: bool) -> list[tuple]:

@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlbook.layers.base import Layer
 from dlbook._checks import check_positive_int
 from dlbook.functional import softmax
+from dlbook.layers.container import LayerList
 from dlbook.layers.embedding import Embedding
 from dlbook.layers.linear import Linear
 from dlbook.layers.multihead import MultiheadAttention
 from dlbook.layers.norm import LayerNorm
 from dlbook.layers.positional import PositionalEncoding
-from dlbook.layers.container import Composite
 from dlbook.layers.transformer import TransformerEncoderLayer
 from dlbook.utils import make_rng
 
@@ -40,7 +41,7 @@ FF_MULTIPLIER = 4
 POSITIONAL = ("learned", "sinusoidal")
 
 
-class GPT(Composite):
+class GPT(Layer):
     """logits = head(LayerNorm(blocks(embed(ids) + pos))), causal self-attention in every block.
 
     Shapes: ids (N, T) integers in [0, V), T <= block_size -> logits (N, T, V).
@@ -64,16 +65,16 @@ class GPT(Composite):
                            num_layers=check_positive_int(num_layers, "GPT", "num_layers"),
                            dim_feedforward=dim_feedforward, dropout=dropout, positional=positional)
         rng = make_rng(rng, "GPT")
-        self.tok_emb = self.add_module("tok_emb", Embedding(vocab_size, d_model, rng=rng, dtype=dtype))
+        self.tok_emb = Embedding(vocab_size, d_model, rng=rng, dtype=dtype)
         if positional == "learned":
-            self.pos_emb = self.add_module("pos_emb", Embedding(block_size, d_model, rng=rng, dtype=dtype))
+            self.pos_emb = Embedding(block_size, d_model, rng=rng, dtype=dtype)
         else:
             self.pos_emb = PositionalEncoding(d_model, max_len=block_size, dtype=dtype)
-        self.blocks = [self.add_module(f"blocks.{i}", TransformerEncoderLayer(
-            d_model, nhead, dim_feedforward, dropout, norm_first=True, rng=rng, dtype=dtype))
-            for i in range(num_layers)]
-        self.ln_f = self.add_module("ln_f", LayerNorm(d_model, dtype=dtype))
-        self.head = self.add_module("head", Linear(d_model, vocab_size, rng=rng, dtype=dtype))
+        self.blocks = LayerList(TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout,
+                                                        norm_first=True, rng=rng, dtype=dtype)
+                                for _ in range(num_layers))
+        self.ln_f = LayerNorm(d_model, dtype=dtype)
+        self.head = Linear(d_model, vocab_size, rng=rng, dtype=dtype)
         self._init_weights(rng)
 
     def _init_weights(self, rng: np.random.Generator) -> None:
@@ -167,7 +168,7 @@ def _multihead_pieces(mha: MultiheadAttention, prefix: str) -> dict[str, list[np
 def _encoder_layer_pieces(layer: TransformerEncoderLayer, prefix: str) -> dict[str, list[np.ndarray]]:
     pieces = _multihead_pieces(layer.self_attn, prefix + "self_attn.")
     for name in ("linear1", "linear2"):
-        lin = layer.ff.modules[name]
+        lin = getattr(layer.ff, name)
         pieces[f"{prefix}{name}.weight"] = [lin.params["W"].T]
         pieces[f"{prefix}{name}.bias"] = [lin.params["b"]]
     for i, norm in enumerate(layer.norms, start=1):

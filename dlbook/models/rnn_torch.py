@@ -67,7 +67,7 @@ def rnnlm_to_torch(model: RNNLM, device: str = "cpu"):
     twin = TorchRNNLM().double()
     with torch.no_grad():
         twin.embedding.weight.copy_(torch.as_tensor(model.embedding.params["W"]))
-        for k, layer in enumerate(model.rnns):
+        for k, layer in enumerate(model.rnn):
             copy_cell_to_torch(layer, twin.rnn, layer_index=k)
         if not model.tie_weights:
             twin.decoder.weight.copy_(torch.as_tensor(model.fc.params["W"].T))

@@ -26,7 +26,7 @@ import numpy as np
 
 from dlbook._checks import as_float_array, check_non_negative_int, check_positive_int
 from dlbook.layers.base import Layer
-from dlbook.layers.container import Composite
+from dlbook.layers.container import LayerList
 from dlbook.layers.dropout import Dropout
 from dlbook.layers.embedding import Embedding
 from dlbook.layers.linear import Linear
@@ -83,7 +83,7 @@ class TiedLinear(Layer):
         return dout @ E
 
 
-class RNNLM(Composite):
+class RNNLM(Layer):
     """Next-token model: Embedding -> num_layers x RNN/LSTM/GRU -> Linear (chapter 15).
 
     Shapes: ids (N, T) integers in [0, V) -> logits (N, T, V).
@@ -102,7 +102,7 @@ class RNNLM(Composite):
                  cell: str = "lstm", num_layers: int = 1, dropout: float = 0.0,
                  tie_weights: bool = False, rng: int | np.random.Generator | None = None,
                  dtype=np.float32):
-        super().__init__()  # params and grads are gathered from the registered sublayers
+        super().__init__()
         self.cell = check_cell(cell, "RNNLM")
         V = check_positive_int(vocab_size, "RNNLM", "vocab_size")
         E = check_positive_int(embedding_dim, "RNNLM", "embedding_dim")
@@ -114,28 +114,21 @@ class RNNLM(Composite):
         dropout = check_hyper(dropout, "RNNLM", "dropout", 0.0, 1.0)
         rng = make_rng(rng, "RNNLM")
         self.embedding = Embedding(V, E, rng=rng, dtype=dtype)
-        self.rnns = [make_cell(self.cell, E if l == 0 else H, H, rng=rng, dtype=dtype)
-                     for l in range(self.num_layers)]
+        self.rnn = LayerList(make_cell(self.cell, E if l == 0 else H, H, rng=rng, dtype=dtype)
+                             for l in range(self.num_layers))
         # dropout on every non-recurrent connection: after the embedding and after each layer
-        self.drops = ([Dropout(dropout, rng=rng) for _ in range(self.num_layers + 1)]
-                      if dropout > 0 else [])
+        self.drops = LayerList(Dropout(dropout, rng=rng) for _ in range(self.num_layers + 1))
         self.fc = TiedLinear(self.embedding) if tie_weights else Linear(H, V, rng=rng, dtype=dtype)
         self.tie_weights = bool(tie_weights)
         self.vocab_size, self.embedding_dim, self.hidden_size = V, E, H
         self.dropout = float(dropout)
         self.state_n: list[State] | None = None
-        self.add_module("embedding", self.embedding)
-        for l, rnn in enumerate(self.rnns):
-            self.add_module(f"rnn.{l}", rnn)
-        self.add_module("fc", self.fc)
-        for i, drop in enumerate(self.drops):  # no parameters; registered so train()/eval() reach them
-            self.add_module(f"dropout.{i}", drop)
 
     def _drop(self, i: int, x: np.ndarray) -> np.ndarray:
-        return self.drops[i].forward(x) if self.drops else x
+        return self.drops[i].forward(x)
 
     def _drop_back(self, i: int, d: np.ndarray) -> np.ndarray:
-        return self.drops[i].backward(d) if self.drops else d
+        return self.drops[i].backward(d)
 
     def forward(self, ids: np.ndarray, state: list[State] | None = None) -> np.ndarray:
         """Logits for the next token at every position. Shapes: (N, T) -> (N, T, V)."""
@@ -148,22 +141,18 @@ class RNNLM(Composite):
             raise ValueError(f"RNNLM.forward expected state to be a list of {self.num_layers} "
                              f"per-layer states (or None); got {type(state).__name__}")
         h = self._drop(0, self.embedding.forward(ids))  # (N, T, E)
-        for l, rnn in enumerate(self.rnns):
+        for l, rnn in enumerate(self.rnn):
             h = self._drop(l + 1, run_cell(rnn, h, state[l]))  # (N, T, H)
-        self.state_n = [final_state(rnn) for rnn in self.rnns]
+        self.state_n = [final_state(rnn) for rnn in self.rnn]
         return self.fc.forward(h)  # (N, T, V)
 
     def backward(self, dout: np.ndarray) -> None:
         """Backpropagate dlogits (N, T, V) to every parameter; returns None."""
         d = self.fc.backward(dout)  # (N, T, H)
         for l in reversed(range(self.num_layers)):
-            d = cell_backward(self.rnns[l], self._drop_back(l + 1, d))
+            d = cell_backward(self.rnn[l], self._drop_back(l + 1, d))
         self.embedding.backward(self._drop_back(0, d))
         return None
-
-    def num_parameters(self) -> int:
-        """The number of learned numbers (a tied matrix counts once)."""
-        return int(sum(p.size for p in self.params.values()))
 
     def __repr__(self) -> str:
         return (f"RNNLM(vocab_size={self.vocab_size}, embedding_dim={self.embedding_dim}, "

@@ -33,7 +33,6 @@ from dlbook.layers.gru import GRU
 from dlbook.layers.linear import Linear
 from dlbook.layers.lstm import LSTM
 from dlbook.layers.seq_loss import SequenceCrossEntropyLoss
-from dlbook.layers.container import Composite
 from dlbook.utils import make_rng
 
 CELLS = {"lstm": LSTM, "gru": GRU}
@@ -94,7 +93,7 @@ def _check_cell(cell: str, where: str) -> type:
     return CELLS[cell]
 
 
-class Encoder(Composite):
+class Encoder(Layer):
     """Embedding + LSTM/GRU; the context vector is the hidden state at the true last token.
 
     Shapes: forward(src (N, T) ids, lengths (N,)) -> (out (N, T, H), context (N, H));
@@ -106,9 +105,9 @@ class Encoder(Composite):
                  dtype=np.float32) -> None:
         rnn_cls = _check_cell(cell, "Encoder")
         super().__init__()
-        self.embed = self.add_module("embed", Embedding(vocab_size, embedding_dim, padding_idx,
-                                                        rng=rng, dtype=dtype))
-        self.rnn = self.add_module("rnn", rnn_cls(embedding_dim, hidden_size, rng=rng, dtype=dtype))
+        self.embed = Embedding(vocab_size, embedding_dim, padding_idx,
+                               rng=rng, dtype=dtype)
+        self.rnn = rnn_cls(embedding_dim, hidden_size, rng=rng, dtype=dtype)
         self.hidden_size = hidden_size
         self._last = None
 
@@ -128,7 +127,7 @@ class Encoder(Composite):
         self.embed.backward(self.rnn.backward(d))
 
 
-class Decoder(Composite):
+class Decoder(Layer):
     """Embedding + LSTM/GRU started from the context + Linear to vocabulary scores.
 
     Shapes: forward(tgt_in (N, T) ids, context (N, H)) -> logits (N, T, V);
@@ -143,11 +142,11 @@ class Decoder(Composite):
         rnn_cls = _check_cell(cell, "Decoder")
         extra = hidden_size if peeky else 0
         super().__init__()
-        self.embed = self.add_module("embed", Embedding(vocab_size, embedding_dim, padding_idx,
-                                                        rng=rng, dtype=dtype))
-        self.rnn = self.add_module("rnn", rnn_cls(embedding_dim + extra, hidden_size, rng=rng,
-                                                  dtype=dtype))
-        self.out = self.add_module("out", Linear(hidden_size + extra, vocab_size, rng=rng, dtype=dtype))
+        self.embed = Embedding(vocab_size, embedding_dim, padding_idx,
+                               rng=rng, dtype=dtype)
+        self.rnn = rnn_cls(embedding_dim + extra, hidden_size, rng=rng,
+                           dtype=dtype)
+        self.out = Linear(hidden_size + extra, vocab_size, rng=rng, dtype=dtype)
         self.peeky, self.embedding_dim, self.hidden_size = bool(peeky), embedding_dim, hidden_size
         self._T = None
 
@@ -191,7 +190,7 @@ class Decoder(Composite):
         return logits[:, 0], rnn_state(self.rnn)
 
 
-class Seq2Seq(Composite):
+class Seq2Seq(Layer):
     """Encoder-decoder trained with teacher forcing; greedy decoding at test time (chapter 16).
 
     L = mean over the real target positions of -log p(y_t | y_<t, source).
@@ -214,10 +213,10 @@ class Seq2Seq(Composite):
         self.vocab_size, self.reverse_source, self.peeky = V, bool(reverse_source), bool(peeky)
         rng = make_rng(rng, type(self).__name__)  # one generator: every layer draws different numbers
         super().__init__()
-        self.encoder = self.add_module("encoder", Encoder(V, embedding_dim, hidden_size, cell,
-                                                          pad_index, rng, dtype))
-        self.decoder = self.add_module("decoder", self._make_decoder(V, embedding_dim, hidden_size,
-                                                                     cell, rng, dtype))
+        self.encoder = Encoder(V, embedding_dim, hidden_size, cell,
+                               pad_index, rng, dtype)
+        self.decoder = self._make_decoder(V, embedding_dim, hidden_size,
+                                          cell, rng, dtype)
         self.loss_fn = SequenceCrossEntropyLoss(ignore_index=self.pad_index)
 
     def _make_decoder(self, V, E, H, cell, rng, dtype) -> Layer:

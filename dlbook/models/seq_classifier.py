@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlbook.layers.base import Layer
 from dlbook._checks import check_positive_int
-from dlbook.layers.container import Composite
 from dlbook.layers.embedding import Embedding
 from dlbook.layers.linear import Linear
 from dlbook.models.cells import cell_backward, check_cell, make_cell, run_cell
 from dlbook.utils import make_rng
 
 
-class RNNClassifier(Composite):
+class RNNClassifier(Layer):
     """Class scores from the last real hidden state of a recurrent layer (chapter 14).
 
     Shapes: ids (N, T) integers in [0, V), lengths (N,) in [1, T] -> logits (N, C).
@@ -39,7 +39,7 @@ class RNNClassifier(Composite):
     def __init__(self, vocab_size: int, embedding_dim: int, hidden_size: int, num_classes: int,
                  cell: str = "rnn", padding_idx: int | None = None,
                  rng: int | np.random.Generator | None = None, dtype=np.float32):
-        super().__init__()  # params and grads are gathered from the registered sublayers
+        super().__init__()
         self.cell = check_cell(cell, "RNNClassifier")
         V = check_positive_int(vocab_size, "RNNClassifier", "vocab_size")
         E = check_positive_int(embedding_dim, "RNNClassifier", "embedding_dim")
@@ -51,8 +51,6 @@ class RNNClassifier(Composite):
         self.fc = Linear(H, C, rng=rng, dtype=dtype)
         self.padding_idx = self.embedding.padding_idx
         self._last = None  # (lengths - 1, out shape) of the latest forward
-        for name in ("embedding", "rnn", "fc"):
-            self.add_module(name, getattr(self, name))
 
     def lengths_of(self, ids: np.ndarray) -> np.ndarray:
         """Length of each right-padded row: the index of its first padding token (T if none).
