@@ -240,4 +240,4 @@ def test_checker_catches_a_wrong_softmax_backward_at_both_steps(monkeypatch):
     for h in (1e-6, RETRY_STEP):
         layer, x, rng = build(REGISTRY[[c.name for c in REGISTRY].index("MultiheadAttention-self")])
         errors = check_layer(layer, x, rng=rng, h=h)
-        assert errors["x"] > 1e-3 and errors["W_q"] > 1e-3
+        assert errors["x"] > 1e-3 and errors["layer.W_q"] > 1e-3
