@@ -7,14 +7,18 @@ parts you need::
     import dlbook.functional as F
     from dlbook.data import load_mnist_sample
     from dlbook.plot import plot_decision_boundary   # imports matplotlib
-    from dlbook import torch_ref                     # imports torch
+    from dlbook import twins                         # imports torch
+
+``dlbook.save(model, "net.npz")`` and ``model.load_state_dict(dlbook.load("net.npz"))``
+store and restore a model's weights (pickle-free ``.npz``).
 """
 
 from dlbook import functional, numgrad, results, utils
+from dlbook.serialization import load, save
 from dlbook.source import show_source
 from dlbook.utils import make_rng, seed_everything
 
 __version__ = "0.1.0"
 
-__all__ = ["functional", "numgrad", "results", "utils", "show_source", "make_rng", "seed_everything",
-           "__version__"]
+__all__ = ["functional", "numgrad", "results", "utils", "load", "save", "show_source", "make_rng",
+           "seed_everything", "__version__"]

@@ -1,6 +1,7 @@
 """Mini-batch SGD driven by numerical gradients (chapter 4).
 
-The loop is the one every later chapter uses; only the gradient changes.
+The loop is :func:`dlbook.train.fit`, the one every later chapter uses; only
+the step changes.
 Here each step costs ``2 * num_parameters`` forward passes (central
 differences), which is why chapter 5 replaces it with backpropagation.
 The model is duck-typed: anything with ``numerical_gradients(x, y, h)``,
@@ -15,11 +16,11 @@ import numbers
 import numpy as np
 
 from dlbook._checks import check_positive_int
-from dlbook.data import iterate_minibatches
 from dlbook.numgrad import DEFAULT_H
+from dlbook.train import Minibatches, fit
 from dlbook.utils import make_rng
 
-__all__ = ["evaluate", "train_numerical"]
+__all__ = ["evaluate", "numerical_step", "train_numerical"]
 
 
 def evaluate(model, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -85,13 +86,26 @@ def train_numerical(model, X_train: np.ndarray, y_train: np.ndarray, *, lr: floa
     splits = [("train", X_train, y_train)]
     if X_val is not None:
         splits.append(("val", *_check_data(X_val, y_val, where, "validation")))
-    rng = make_rng(rng)
-    history: dict[str, list[float]] = {"batch_loss": []}
+    history: dict[str, list[float]] = {}
     _record(history, model, splits)  # epoch 0: before any update
-    for _ in range(epochs):
-        for xb, yb in iterate_minibatches(X_train, y_train, batch_size, rng=rng):
-            history["batch_loss"].append(float(model.loss(xb, yb)))
-            grads = model.numerical_gradients(xb, yb, h)  # 2 * num_parameters forward passes
-            model.sgd_step(grads, lr)                     # p <- p - lr * grad, every parameter
+
+    def record(model) -> dict[str, float]:
         _record(history, model, splits)
-    return history
+        return {}
+
+    run = fit(model, Minibatches(X_train, y_train, batch_size, rng=make_rng(rng)), None, epochs,
+              step=numerical_step(lr, h), metrics=[record])
+    return {"batch_loss": run.loss, **history}
+
+
+def numerical_step(lr: float, h: float = DEFAULT_H):
+    """A ``fit`` step that updates the model itself: p <- p - lr * (central-difference dL/dp)."""
+
+    def step(model, batch) -> float:
+        xb, yb = batch
+        loss = float(model.loss(xb, yb))  # measured on the batch before its update
+        grads = model.numerical_gradients(xb, yb, h)  # 2 * num_parameters forward passes
+        model.sgd_step(grads, lr)                     # p <- p - lr * grad, every parameter
+        return loss
+
+    return step

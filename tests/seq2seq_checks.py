@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlbook.gradcheck import norm_relative_error
+from dlbook.layers.seq_loss import SequenceCrossEntropyLoss
 from dlbook.numgrad import numerical_gradient
 
 F64 = np.float64
@@ -33,13 +34,26 @@ def make_model(cls, kwargs, seed=0, scale=0.5):
     return model
 
 
+def loss(model, src, tgt) -> float:
+    """The teacher-forced loss: SequenceCrossEntropyLoss(model(src, tgt[:, :-1]), tgt[:, 1:])."""
+    return SequenceCrossEntropyLoss(ignore_index=model.pad_index).forward(
+        model(src, tgt[:, :-1]), tgt[:, 1:])
+
+
+def loss_and_backward(model, src, tgt, dout: float = 1.0) -> float:
+    """The loss, then ``model.backward(loss_fn.backward(dout))`` adds into model.grads."""
+    loss_fn = SequenceCrossEntropyLoss(ignore_index=model.pad_index)
+    value = loss_fn.forward(model(src, tgt[:, :-1]), tgt[:, 1:])
+    assert model.backward(loss_fn.backward(dout)) is None  # token ids: no input gradient
+    return value
+
+
 def numeric_errors(model, src, tgt) -> dict[str, float]:
     """Relative error of every parameter's backprop gradient against central differences."""
     model.zero_grad()
-    model.forward(src, tgt)
-    model.backward()
+    loss_and_backward(model, src, tgt)
     return {name: norm_relative_error(model.grads[name],
-                                      numerical_gradient(lambda _: model.forward(src, tgt), p, STEP))
+                                      numerical_gradient(lambda _: loss(model, src, tgt), p, STEP))
             for name, p in model.params.items()}
 
 
@@ -48,10 +62,9 @@ def assert_matches_torch(model, device) -> None:
     from dlbook.models.seq2seq_torch import torch_seq2seq_loss
 
     model.zero_grad()
-    loss = model.forward(SRC, TGT)
-    model.backward()
+    value = loss_and_backward(model, SRC, TGT)
     loss_t, grads_t = torch_seq2seq_loss(model, SRC, TGT, device=device)
-    assert abs(loss - loss_t) < TORCH_TOL
+    assert abs(value - loss_t) < TORCH_TOL
     assert sorted(grads_t) == sorted(model.grads)
     for name, g in grads_t.items():
         np.testing.assert_allclose(model.grads[name], g, rtol=TORCH_TOL, atol=TORCH_TOL, err_msg=name)
@@ -60,13 +73,11 @@ def assert_matches_torch(model, device) -> None:
 def assert_extra_padding_changes_nothing(model, src_columns: int, tgt_columns: int) -> None:
     """Padding columns added to SRC and TGT leave the loss and every gradient unchanged."""
     model.zero_grad()
-    loss = model.forward(SRC, TGT)
-    model.backward()
+    value = loss_and_backward(model, SRC, TGT)
     grads = {k: v.copy() for k, v in model.grads.items()}
     model.zero_grad()
-    wide = model.forward(np.pad(SRC, ((0, 0), (0, src_columns))),
-                         np.pad(TGT, ((0, 0), (0, tgt_columns))))
-    model.backward()
-    assert abs(loss - wide) < 1e-12
+    wide = loss_and_backward(model, np.pad(SRC, ((0, 0), (0, src_columns))),
+                             np.pad(TGT, ((0, 0), (0, tgt_columns))))
+    assert abs(value - wide) < 1e-12
     for k in grads:
         np.testing.assert_allclose(model.grads[k], grads[k], atol=1e-12, err_msg=k)

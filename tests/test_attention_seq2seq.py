@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import seq2seq_checks as checks
-from seq2seq_checks import BOS, E, EOS, H, MODEL_TOL, PAD, SRC, TGT, V, numeric_errors
+from seq2seq_checks import (BOS, E, EOS, H, MODEL_TOL, PAD, SRC, TGT, V, loss_and_backward,
+                            numeric_errors)
 
 from dlbook.models.attention_seq2seq import AttentionDecoder, AttentionSeq2Seq, source_mask
 from dlbook.models.seq2seq_train import exact_match_ids, fit_seq2seq
@@ -37,7 +38,7 @@ def test_matches_a_torch_twin_using_torch_scaled_dot_product_attention(variant, 
 
 def test_padded_source_positions_get_zero_weight_and_the_weights_sum_to_one():
     model = make_model({})
-    model.forward(SRC, TGT)
+    model.forward(SRC, TGT[:, :-1])
     w = model.attn_weights
     assert w.shape == (4, TGT.shape[1] - 1, SRC.shape[1])
     pad = np.broadcast_to((SRC == PAD)[:, None, :], w.shape)
@@ -49,8 +50,7 @@ def test_encoder_outputs_at_padded_positions_get_exactly_zero_gradient():
     model = make_model({})
     seen, original = [], model.encoder.rnn.backward
     model.encoder.rnn.backward = lambda dout, *a: (seen.append(dout.copy()), original(dout, *a))[1]
-    model.forward(SRC, TGT)
-    model.backward()
+    loss_and_backward(model, SRC, TGT)
     pad = SRC == PAD
     assert np.all(seen[0][pad] == 0.0)
     assert np.all(np.abs(seen[0][~pad]).sum(axis=1) > 0)  # every real position is attended
@@ -67,7 +67,7 @@ def test_greedy_decoding_agrees_with_teacher_forcing_and_records_the_weights(var
     gen_w = model.last_attention
     assert gen_w.shape == (4, 6, SRC.shape[1])
     tgt_in = np.concatenate([np.full((4, 1), BOS), out[:, :-1]], axis=1)
-    pred = model.logits(SRC, tgt_in).argmax(axis=2)
+    pred = model(SRC, tgt_in).argmax(axis=2)
     live = np.cumsum(out == EOS, axis=1) - (out == EOS) == 0  # up to and including <eos>
     assert np.array_equal(pred[live], out[live])
     np.testing.assert_allclose(gen_w[live], model.attn_weights[live], atol=1e-12)
@@ -93,12 +93,12 @@ def test_source_mask_and_parameters():
 def test_bad_inputs():
     model = make_model({})
     with pytest.raises(ValueError, match="AttentionSeq2Seq expected right padding"):
-        model.forward(np.array([[0, 4]]), TGT[:1])
+        model.forward(np.array([[0, 4]]), TGT[:1, :-1])
     with pytest.raises(ValueError, match="AttentionDecoder expected cell in"):
         AttentionDecoder(V, E, H, cell="lstm2")
     with pytest.raises(RuntimeError, match="AttentionDecoder.backward called before forward"):
         AttentionDecoder(V, E, H).backward(np.zeros((1, 2, V)))
-    with pytest.raises(ValueError, match="AttentionSeq2Seq.forward expected every target"):
+    with pytest.raises(ValueError, match="AttentionSeq2Seq.forward expected every row of tgt_in"):
         model.forward(SRC, TGT[:, 1:])
 
 

@@ -53,10 +53,12 @@ def test_stateful_gradients_stop_at_the_window_boundary(kind):
     stateful(x1)
     carried = final_state(stateful)
     stateful(x2)
-    dx = stateful.backward(dout)
+    dx = stateful.backward(dout)  # the carried state is no input: dx alone
+    assert isinstance(dx, np.ndarray)
     plain = make(kind)
     plain(x2, carried if kind == "LSTM" else carried[0])
-    np.testing.assert_allclose(dx, plain.backward(dout), **CLOSE)
+    dx_plain, _ = plain.backward(dout)  # an explicit state is an input: (dx, dstate)
+    np.testing.assert_allclose(dx, dx_plain, **CLOSE)
     for key in plain.grads:
         np.testing.assert_allclose(stateful.grads[key], plain.grads[key], **CLOSE)
 
@@ -114,13 +116,13 @@ def test_rnn_steps_agree_with_the_layer():
             caches.append(cache)
             np.testing.assert_allclose(layer(x, h0)[:, t], h, **CLOSE)
         np.testing.assert_allclose(layer.h_n, h, **CLOSE)
-        dx = layer.backward(dout, dh_n)
+        dx, dh0 = layer.backward(dout, dh_n)
         dh, sums = dh_n, [0, 0, 0]
         for t in reversed(range(6)):
             dx_t, dh, *dparams = rnn_step_backward(dh + dout[:, t], caches[t])
             np.testing.assert_allclose(dx[:, t], dx_t, **CLOSE)
             sums = [s + g for s, g in zip(sums, dparams)]
-        np.testing.assert_allclose(layer.dh0, dh, **CLOSE)
+        np.testing.assert_allclose(dh0, dh, **CLOSE)
         for key, total in zip(("W_x", "W_h", "b"), sums):
             np.testing.assert_allclose(layer.grads[key], total, **CLOSE)
 
@@ -131,7 +133,7 @@ def test_lstm_steps_agree_with_the_layer():
     x, h0, c0, dout, dh_n, dc_n = (rng.normal(size=s) for s in
                                    ((2, 6, D), (2, H), (2, H), (2, 6, H), (2, H), (2, H)))
     out = layer(x, (h0, c0))
-    dx = layer.backward(dout, dh_n, dc_n)
+    dx, (dh0, dc0) = layer.backward(dout, dh_n, dc_n)
     p = layer.params
     h, c, caches = h0, c0, []
     for t in range(6):
@@ -144,8 +146,8 @@ def test_lstm_steps_agree_with_the_layer():
         dx_t, dh, dc, *dparams = lstm_step_backward(dh + dout[:, t], dc, caches[t])
         np.testing.assert_allclose(dx[:, t], dx_t, **CLOSE)
         sums = [s + g for s, g in zip(sums, dparams)]
-    np.testing.assert_allclose(layer.dh0, dh, **CLOSE)
-    np.testing.assert_allclose(layer.dc0, dc, **CLOSE)
+    np.testing.assert_allclose(dh0, dh, **CLOSE)
+    np.testing.assert_allclose(dc0, dc, **CLOSE)
     for key, total in zip(("W_x", "W_h", "b"), sums):
         np.testing.assert_allclose(layer.grads[key], total, **CLOSE)
 
@@ -155,7 +157,7 @@ def test_gru_steps_agree_with_the_layer():
     layer = GRU(D, H, rng=0, dtype=F64)
     x, h0, dout, dh_n = (rng.normal(size=s) for s in ((2, 6, D), (2, H), (2, 6, H), (2, H)))
     out = layer(x, h0)
-    dx = layer.backward(dout, dh_n)
+    dx, dh0 = layer.backward(dout, dh_n)
     p = layer.params
     h, caches = h0, []
     for t in range(6):
@@ -167,7 +169,7 @@ def test_gru_steps_agree_with_the_layer():
         dx_t, dh, *dparams = gru_step_backward(dh + dout[:, t], caches[t])
         np.testing.assert_allclose(dx[:, t], dx_t, **CLOSE)
         sums = [s + g for s, g in zip(sums, dparams)]
-    np.testing.assert_allclose(layer.dh0, dh, **CLOSE)
+    np.testing.assert_allclose(dh0, dh, **CLOSE)
     for key, total in zip(("W_x", "W_h", "b_x", "b_h"), sums):
         np.testing.assert_allclose(layer.grads[key], total, **CLOSE)
 

@@ -4,9 +4,10 @@ A REGISTRY of cases, as in tests/test_layers_gradcheck.py, each checked over
 whole sequences with dlbook.gradcheck: RNN (tanh, relu), LSTM and GRU, with
 and without bias, stateful after a first window, and wrapped in ``WithState``,
 which makes the initial state an input and the final state an output, so the
-same check also covers dh0 / dc0 and the dh_n / dc_n inputs of backward.
-Plus: dout untouched, gradients accumulating until zero_grad, the sequence
-loss with and without ignore_index, and a wrong BPTT caught by the checker.
+same check also covers the returned dh0 / dc0 and the dh_n / dc_n inputs of
+backward. Plus: backward returns (dx, dh0) or (dx, (dh0, dc0)) exactly when
+forward got a state, dout untouched, gradients accumulating until zero_grad,
+the sequence loss with and without ignore_index, and a wrong BPTT caught.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dlbook.layers.gru import GRU
 from dlbook.layers.lstm import LSTM
 from dlbook.layers.rnn import RNN, rnn_step, rnn_step_backward
 from dlbook.layers.seq_loss import SequenceCrossEntropyLoss
-from layer_protocol import assert_accumulates_until_zero_grad
+from layer_protocol import assert_accumulates_until_zero_grad, assert_backward_returns_input_gradients
 
 F64 = np.float64
 D, H = 3, 4
@@ -51,16 +52,20 @@ class WithState(Layer):
         states = np.split(flat[k:], self.n_states)
         return flat[:k].reshape(first_shape), [s.reshape(self.N, -1) for s in states]
 
-    def forward(self, flat):
+    def forward_args(self, flat):
+        """The wrapped layer's forward arguments: (x, h0) or (x, (h0, c0))."""
         x, states = self._split(flat, (self.N, self.T, self.layer.input_size))
-        out = self.layer(x, tuple(states)) if self.n_states == 2 else self.layer(x, states[0])
+        return x, (tuple(states) if self.n_states == 2 else states[0])
+
+    def forward(self, flat):
+        out = self.layer(*self.forward_args(flat))
         finals = [self.layer.h_n] + ([self.layer.c_n] if self.n_states == 2 else [])
         return np.concatenate([out.ravel()] + [s.ravel() for s in finals])
 
     def backward(self, dflat):
         dout, dstates = self._split(dflat, (self.N, self.T, self.layer.hidden_size))
-        dx = self.layer.backward(dout, *dstates)
-        starts = [self.layer.dh0] + ([self.layer.dc0] if self.n_states == 2 else [])
+        dx, dstate = self.layer.backward(dout, *dstates)  # (dx, dh0) or (dx, (dh0, dc0))
+        starts = list(dstate) if self.n_states == 2 else [dstate]
         return np.concatenate([dx.ravel()] + [s.ravel() for s in starts])
 
 
@@ -177,6 +182,17 @@ def test_backward_leaves_dout_and_state_gradients_unchanged(case):
 
 
 @pytest.mark.parametrize("case", LAYER_CASES, ids=lambda c: c.name)
+def test_backward_returns_the_gradients_of_the_forward_inputs(case):
+    """dx alone without a state (zeros or carried); (dx, dh0) or (dx, (dh0, dc0)) with one."""
+    layer, x, rng = build(case)
+    if isinstance(layer, WithState):
+        layer, args = layer.layer, layer.forward_args(x)
+    else:
+        args = (x,)
+    assert_backward_returns_input_gradients(layer, args, rng)
+
+
+@pytest.mark.parametrize("case", LAYER_CASES, ids=lambda c: c.name)
 def test_backward_accumulates_until_zero_grad(case):
     layer, x, rng = build(case)
     assert_accumulates_until_zero_grad(layer, x, rng)
@@ -191,7 +207,7 @@ class StepwiseRNN(RNN):
         self.sum_over_time = sum_over_time
 
     def backward(self, dout, dh_n=None):
-        X, hs = self._cache
+        X, hs, _ = self._cache  # (inputs, states, whether an h0 was given)
         T, N, _ = X.shape
         p = self.params
         dh, dxs, dW = np.zeros((N, self.hidden_size)), [], {}

@@ -4,7 +4,8 @@ Each test builds the dlbook layer, its torch.nn twin (batch_first=True, the
 weights mapped by dlbook.layers.recurrent_torch) on every available device,
 runs both on the same sequences and initial states, backpropagates the same
 dout, dh_n (and dc_n), and compares the outputs, h_n / c_n, dx, every weight
-gradient and dh0 / dc0: to 1e-10 in float64, to float32 rounding in float32.
+gradient and the returned dh0 / dc0: to 1e-10 in float64, to float32 rounding
+in float32.
 """
 
 import numpy as np
@@ -67,17 +68,18 @@ def compare(layer, N, T, device, with_state, rng):
     assert y.dtype == dt and y.shape == (N, T, H)
     assert_close(y, yt, tol, "out")
     assert_close(layer.h_n, hnt[0], tol, "h_n")
-    dx = layer.backward(dout, dh_n, dc_n) if is_lstm else layer.backward(dout, dh_n)
+    grads = layer.backward(dout, dh_n, dc_n) if is_lstm else layer.backward(dout, dh_n)
+    dx, dstate = grads if with_state else (grads, None)  # (dx, dh0) or (dx, (dh0, dc0))
     assert dx.dtype == dt
     assert_close(dx, xt.grad, tol, "dx")
     for key, grad in params_from_torch(ref, layer, grads=True).items():
         assert_close(layer.grads[key], grad, tol, f"d{key}")
     if with_state:
-        assert_close(layer.dh0, h0t.grad[0], tol, "dh0")
+        assert_close(dstate[0] if is_lstm else dstate, h0t.grad[0], tol, "dh0")
     if is_lstm:
         assert_close(layer.c_n, cnt[0], tol, "c_n")
         if with_state:
-            assert_close(layer.dc0, c0t.grad[0], tol, "dc0")
+            assert_close(dstate[1], c0t.grad[0], tol, "dc0")
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])

@@ -20,8 +20,9 @@ def dh_by_dh0_trick(layer, x, dh_T):
     N, T, _ = x.shape
     norms = []
     for t in range(T + 1):
-        if t == 0:
-            state = None
+        if t == 0:  # an explicit zero state: an input, so backward returns its gradient
+            zeros = np.zeros((N, layer.hidden_size))
+            state = (zeros, zeros) if isinstance(layer, LSTM) else zeros
         else:
             layer.forward(x[:, :t])
             state = (layer.h_n, layer.c_n) if isinstance(layer, LSTM) else layer.h_n
@@ -30,10 +31,10 @@ def dh_by_dh0_trick(layer, x, dh_T):
             continue
         layer.forward(x[:, t:], state)
         if isinstance(layer, LSTM):
-            layer.backward(None, dh_T, None)
+            _, (dh0, _) = layer.backward(None, dh_T, None)
         else:
-            layer.backward(None, dh_T)
-        norms.append(np.linalg.norm(layer.dh0, axis=1).mean())
+            _, dh0 = layer.backward(None, dh_T)
+        norms.append(np.linalg.norm(dh0, axis=1).mean())
     return np.array(norms)
 
 

@@ -16,7 +16,8 @@ from dlbook.layers.seq_loss import SequenceCrossEntropyLoss
 from dlbook.models.lm_tools import (generate, lm_cross_entropy, lm_nll, next_token_probs,
                                     perplexity, sample_next)
 from dlbook.models.model_check import check_model
-from dlbook.models.rnnlm import RNNLM, LMHistory, TiedLinear, train_lm
+from dlbook.models.rnnlm import RNNLM, TBPTTStep, TiedLinear, lm_batches
+from dlbook.train import History, fit
 from dlbook.optim import SGD, Adam
 from dlbook.text.vocab import Vocab
 
@@ -100,30 +101,31 @@ def test_dropout_is_off_in_eval_mode_and_masks_only_in_training():
     assert not np.allclose(model.forward(x), model.forward(x))
 
 
-def test_train_lm_learns_a_periodic_stream_with_stateful_windows_and_clipping():
+def test_tbptt_fit_learns_a_periodic_stream_with_stateful_windows_and_clipping():
     stream = np.tile(np.array([0, 1, 2, 3, 4, 5, 6]), 60)  # next token determined by the last
     model = RNNLM(V, 8, 16, cell="lstm", rng=0)
     opt = Adam(list(model.parameters()), lr=0.03)
-    hist = train_lm(model, stream, opt, batch_size=4, seq_len=10, num_steps=40, clip_norm=1.0)
-    assert isinstance(hist, LMHistory) and len(hist.loss) == len(hist.grad_norm) == 40
+    hist = fit(model, lm_batches(stream, 4, 10), opt, epochs=None, step=TBPTTStep(), max_steps=40,
+               clip_norm=1.0)
+    assert isinstance(hist, History) and len(hist.loss) == len(hist.grad_norm) == 40
     assert hist.loss[-1] < 0.1 * hist.loss[0]
     total = np.sqrt(sum(np.sum(g.astype(F64) ** 2) for _, g in model.parameters()))
     assert total <= 1.0 + 1e-4  # the last step's gradients were clipped in place
     assert perplexity(model, stream, seq_len=10) < 1.2
 
 
-def test_train_lm_without_clipping_reports_the_raw_norm_and_restarts_the_stream():
+def test_tbptt_fit_without_clipping_reports_the_raw_norm_and_restarts_the_stream():
     stream = np.arange(50) % V
     model = RNNLM(V, 4, 4, cell="rnn", rng=0)
     opt = SGD(list(model.parameters()), lr=0.0)  # no change: every pass gives the same losses
-    hist = train_lm(model, stream, opt, batch_size=2, seq_len=8, num_steps=8)
+    hist = fit(model, lm_batches(stream, 2, 8), opt, epochs=None, step=TBPTTStep(), max_steps=8)
     assert hist.loss[:3] == hist.loss[3:6] == hist.loss[6:] + hist.loss[2:3]  # 3 windows a pass
     rows = stream[:48].reshape(2, 24)  # the stream cut into 2 rows; window 2 = columns 8..15
     z = model.forward(rows[:, :16])[:, 8:]  # run from the start: window 2 sees window 1's state
     y = stream[1:49].reshape(2, 24)[:, 8:16]
     assert hist.loss[1] == pytest.approx(SequenceCrossEntropyLoss().forward(z, y), rel=1e-6)
     assert all(n > 0 for n in hist.grad_norm)
-    assert train_lm(model, stream, opt, 2, 8, num_steps=0).loss == []
+    assert fit(model, lm_batches(stream, 2, 8), opt, None, TBPTTStep(), max_steps=0).as_dict() == {}
 
 
 def test_perplexity_is_exp_of_mean_nll_over_windows_from_a_zero_state():
@@ -230,8 +232,9 @@ def test_bad_inputs():
         generate(model, CHARS, "", 5)
     with pytest.raises(ValueError, match="generate expected length >= 0"):
         generate(model, CHARS, "a", -1)
-    with pytest.raises(TypeError, match="train_lm expected num_steps to be an int"):
-        train_lm(model, np.arange(20) % V, SGD(list(model.parameters()), lr=0.1), 2, 4, 2.5)
+    with pytest.raises(TypeError, match="fit expected max_steps to be an int"):
+        fit(model, lm_batches(np.arange(20) % V, 2, 4), SGD(list(model.parameters()), lr=0.1),
+            None, TBPTTStep(), max_steps=2.5)
 
 
 TORCH_CASES = [("lstm", 1, False), ("lstm", 2, True), ("gru", 2, False), ("rnn", 1, True)]

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import seq2seq_checks as checks
-from seq2seq_checks import BOS, E, EOS, H, MODEL_TOL, PAD, SRC, TGT, V, numeric_errors
+from seq2seq_checks import (BOS, E, EOS, H, MODEL_TOL, PAD, SRC, TGT, V, loss_and_backward,
+                            numeric_errors)
 
 from dlbook.layers import Layer
 from dlbook.models.seq2seq import Decoder, Encoder, Seq2Seq, reverse_padded, source_lengths
@@ -61,8 +62,7 @@ def test_padded_positions_get_exactly_zero_gradient(variant):
     model = make_model(VARIANTS[variant])
     enc_seen = capture_backward(model.encoder.embed)
     dec_seen = capture_backward(model.decoder.embed)
-    model.forward(SRC, TGT)
-    model.backward()
+    loss_and_backward(model, SRC, TGT)
     src_pad = SRC == PAD  # the reversal keeps the padding at the end
     assert np.all(enc_seen[0][src_pad] == 0.0)
     assert np.all(np.abs(enc_seen[0][~src_pad]).sum(axis=1) > 0)
@@ -88,11 +88,9 @@ def test_context_of_a_padded_row_equals_the_context_of_the_row_alone():
 def test_gradients_accumulate_until_zero_grad():
     model = make_model({"peeky": True})
     model.zero_grad()
-    model.forward(SRC, TGT)
-    model.backward()
+    loss_and_backward(model, SRC, TGT)
     once = {k: v.copy() for k, v in model.grads.items()}
-    model.forward(SRC, TGT)
-    model.backward(2.0)  # dout scales the gradient
+    loss_and_backward(model, SRC, TGT, dout=2.0)  # dout scales the gradient
     for k, g in model.grads.items():
         np.testing.assert_allclose(g, 3 * once[k], atol=1e-14, err_msg=k)
     model.zero_grad()
@@ -115,18 +113,25 @@ def test_reverse_padded_and_source_lengths():
 ])
 def test_bad_sources(src, match):
     with pytest.raises(ValueError, match=match):
-        make_model({}).forward(src, TGT[:len(src)])
+        make_model({}).forward(src, TGT[:len(src), :-1])
 
 
-@pytest.mark.parametrize("tgt,match", [
-    (TGT[:, 1:], "expected every target to start with bos_index=2"),
-    (TGT[:2], r"expected targets \(N=4, Tt >= 2\)"),
-    (TGT[:, :1], r"expected targets \(N=4, Tt >= 2\)"),
-    (TGT.astype(float), "expected integer targets"),
+@pytest.mark.parametrize("tgt_in,match", [
+    (TGT[:, 1:], "expected every row of tgt_in to start with bos_index=2"),
+    (TGT[:2], r"expected tgt_in \(N=4, Tt >= 1\)"),
+    (TGT[:, :0], r"expected tgt_in \(N=4, Tt >= 1\)"),
+    (TGT.astype(float), "expected integer decoder inputs"),
 ])
-def test_bad_targets(tgt, match):
+def test_bad_decoder_inputs(tgt_in, match):
     with pytest.raises(ValueError, match=match):
-        make_model({}).forward(SRC, tgt)
+        make_model({}).forward(SRC, tgt_in)
+
+
+def test_forward_returns_logits_and_backward_returns_none():
+    model = make_model({"peeky": True})
+    logits = model(SRC, TGT[:, :-1])
+    assert logits.shape == (4, TGT.shape[1] - 1, V)
+    assert model.backward(np.ones_like(logits)) is None  # token ids get no gradient
 
 
 def test_bad_constructor_and_generate_arguments():
@@ -139,7 +144,7 @@ def test_bad_constructor_and_generate_arguments():
     with pytest.raises(ValueError, match="Seq2Seq.generate expected max_len >= 1"):
         make_model({}).generate(SRC, 0)
     with pytest.raises(ValueError, match=r"Embedding.forward expected indices in \[0, 7\]"):
-        make_model({}).forward(SRC + 5, TGT)
+        make_model({}).forward(SRC + 5, TGT[:, :-1])
     with pytest.raises(RuntimeError, match="backward called before forward"):
         Encoder(V, E, H).backward(None, np.zeros((1, H)))
 
@@ -180,7 +185,7 @@ def test_greedy_decoding_agrees_with_teacher_forcing_on_its_own_output(variant):
     model = make_model(VARIANTS[variant], scale=1.0)
     out = model.generate(SRC, 6)
     tgt_in = np.concatenate([np.full((4, 1), BOS), out[:, :-1]], axis=1)
-    pred = model.logits(SRC, tgt_in).argmax(axis=2)
+    pred = model(SRC, tgt_in).argmax(axis=2)
     real = np.cumsum(out == EOS, axis=1) - (out == EOS) == 0  # up to and including <eos>
     assert np.array_equal(pred[real], out[real])
 

@@ -77,14 +77,14 @@ def test_learns_which_position_holds_the_letter_with_fit():
     from dlbook.data.letters import letter_position_dataset
     from dlbook.optim import Adam
     from dlbook.text.vocab import Vocab
-    from dlbook.train import evaluate, fit
+    from dlbook.train import Minibatches, evaluate, fit
 
     strings, pos = letter_position_dataset(600, length=5, rng=0)
     vocab = Vocab([list(s) for s in strings], specials=())
     X = np.stack([vocab.encode(list(s)) for s in strings])
     model = RNNClassifier(len(vocab), 8, 16, 5, cell="gru", rng=0)
-    fit(model, CrossEntropyLoss(), Adam(list(model.parameters()), lr=0.02), X[:500], pos[:500],
-        epochs=8, batch_size=32, rng=0, progress=False)
+    fit(model, Minibatches(X[:500], pos[:500], 32, rng=0), Adam(list(model.parameters()), lr=0.02),
+        epochs=8, loss_fn=CrossEntropyLoss())
     _, acc = evaluate(model, CrossEntropyLoss(), X[500:], pos[500:])
     assert acc > 0.9
 
@@ -102,10 +102,16 @@ def test_cell_helpers():
     np.testing.assert_allclose(run_cell(lstm, x[:, 2:], final_state(lstm)).shape, (2, 2, 2))
     rnn = make_cell("rnn", 3, 2, rng=0, dtype=F64)
     run_cell(rnn, x)
-    dx = cell_backward(rnn, None, np.ones((2, 2)))  # gradient from h_n only
-    assert dx.shape == x.shape and rnn.dh0.shape == (2, 2)
+    dx, dstate = cell_backward(rnn, None, np.ones((2, 2)))  # gradient from h_n only
+    assert dx.shape == x.shape and dstate is None  # started from zeros: no state input
+    run_cell(rnn, x, np.zeros((2, 2)))
+    dx, dh0 = cell_backward(rnn, None, np.ones((2, 2)))
+    assert dx.shape == x.shape and dh0.shape == (2, 2)
     run_cell(lstm, x)
-    assert cell_backward(lstm, np.ones((2, 4, 2)), (None, np.ones((2, 2)))).shape == x.shape
+    assert cell_backward(lstm, np.ones((2, 4, 2)), (None, np.ones((2, 2))))[0].shape == x.shape
+    run_cell(lstm, x, (np.zeros((2, 2)), np.zeros((2, 2))))
+    dx, (dh0, dc0) = cell_backward(lstm, np.ones((2, 4, 2)))
+    assert dx.shape == x.shape and dh0.shape == dc0.shape == (2, 2)
 
 
 def test_bad_inputs():

@@ -6,7 +6,8 @@ import pytest
 from dlbook.data import make_spirals
 from dlbook.layers import CrossEntropyLoss, Dropout, Linear, ReLU, Sequential
 from dlbook.optim import SGD, StepLR
-from dlbook.train import History, evaluate, fit
+from dlbook.train import (History, Minibatches, evaluate, evaluate_on, fit, supervised_step,
+                          train_epoch)
 
 
 def data():
@@ -24,12 +25,14 @@ def test_fit_learns_and_records_history():
     net, loss_fn = model(), CrossEntropyLoss()
     opt = SGD(net.parameters(), lr=0.5, momentum=0.9)
     before, _ = evaluate(net, loss_fn, X, y)
-    h = fit(net, loss_fn, opt, X, y, epochs=30, batch_size=32, X_val=X[:30], y_val=y[:30],
-            rng=0, progress=False)
+    h = fit(net, Minibatches(X, y, 32, rng=0), opt, epochs=30, loss_fn=loss_fn,
+            metrics=[evaluate_on(loss_fn, train=(X, y), val=(X[:30], y[:30]))])
     assert isinstance(h, History) and len(h.train_loss) == len(h.val_acc) == 30
+    assert len(h.loss) == len(h.grad_norm) == 30 * 6  # 180 examples in batches of 32
     assert h.train_loss[-1] < 0.5 * before
     assert h.train_acc[-1] > 0.8
-    assert set(h.as_dict()) == {"train_loss", "train_acc", "val_loss", "val_acc", "lr"}
+    assert set(h.as_dict()) == {"train_loss", "train_acc", "val_loss", "val_acc", "lr", "loss",
+                                "grad_norm", "epoch_loss"}
     assert net.training  # fit leaves the model in training mode
 
 
@@ -38,8 +41,9 @@ def test_fit_is_deterministic_under_a_seed():
     runs = []
     for _ in range(2):
         net = model()
-        h = fit(net, CrossEntropyLoss(), SGD(net.parameters(), lr=0.1), X, y, epochs=3, rng=5, progress=False)
-        runs.append(h.train_loss)
+        h = fit(net, Minibatches(X, y, rng=5), SGD(net.parameters(), lr=0.1), epochs=3,
+                loss_fn=CrossEntropyLoss())
+        runs.append(h.loss)
     assert runs[0] == runs[1]
 
 
@@ -47,10 +51,35 @@ def test_scheduler_and_clipping_are_applied():
     X, y = data()
     net = model()
     opt = SGD(net.parameters(), lr=0.4)
-    h = fit(net, CrossEntropyLoss(), opt, X, y, epochs=4, scheduler=StepLR(opt, step_size=2, gamma=0.5),
-            clip_norm=1e-3, rng=0, progress=False)
+    h = fit(net, Minibatches(X, y, rng=0), opt, epochs=4, loss_fn=CrossEntropyLoss(),
+            scheduler=StepLR(opt, step_size=2, gamma=0.5), clip_norm=1e-3)
     assert h.lr == [0.4, 0.4, 0.2, 0.2]
-    assert h.train_loss[-1] == pytest.approx(h.train_loss[0], rel=0.05)  # tiny clipped steps
+    assert h.epoch_loss[-1] == pytest.approx(h.epoch_loss[0], rel=0.05)  # tiny clipped steps
+    assert max(h.grad_norm) > 1e-3  # recorded before clipping
+
+
+def test_max_steps_stops_mid_epoch_and_a_custom_step_is_used():
+    X, y = data()
+    net, calls = model(), []
+    loss_fn = CrossEntropyLoss()
+
+    def step(model, batch):
+        calls.append(len(batch[0]))
+        return supervised_step(loss_fn)(model, batch)
+
+    h = fit(net, Minibatches(X, y, 50, rng=0), SGD(net.parameters(), lr=0.1), epochs=None,
+            step=step, max_steps=6)
+    assert calls == [50, 50, 50, 30, 50, 50] and len(h.loss) == 6 and len(h.epoch_loss) == 2
+
+
+def test_train_epoch_returns_the_size_weighted_mean_loss():
+    X, y = data()
+    net, loss_fn = model(), CrossEntropyLoss()
+    opt = SGD(net.parameters(), lr=0.1)
+    twin = model()
+    mean = train_epoch(net, loss_fn, opt, X, y, 50, np.random.default_rng(3))
+    h = fit(twin, Minibatches(X, y, 50, rng=3), SGD(twin.parameters(), lr=0.1), loss_fn=loss_fn)
+    assert mean == h.epoch_loss[0] == pytest.approx(np.dot(h.loss, [50, 50, 50, 30]) / 180)
 
 
 def test_evaluate_uses_eval_mode_and_restores_it():
@@ -62,25 +91,29 @@ def test_evaluate_uses_eval_mode_and_restores_it():
     assert net.training
 
 
-def test_progress_bar_runs():
+def test_progress_bar_counts_epochs(capsys):
     X, y = data()
     net = model()
-    fit(net, CrossEntropyLoss(), SGD(net.parameters(), lr=0.1), X, y, epochs=1, rng=0, progress=True)
+    h = fit(net, Minibatches(X, y, rng=0), SGD(net.parameters(), lr=0.1), epochs=2,
+            loss_fn=CrossEntropyLoss(), progress=True)
+    err = capsys.readouterr().err
+    assert "2/2" in err and len(h.epoch_loss) == 2
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
     ({"epochs": 0}, ValueError, "epochs >= 1"),
-    ({"batch_size": 1.5}, TypeError, "batch_size to be an int"),
-    ({"X_val": np.zeros((2, 2))}, ValueError, "both X_val and y_val"),
+    ({"epochs": 1.5}, TypeError, "epochs to be an int"),
+    ({"epochs": None}, ValueError, "epochs or max_steps"),
+    ({"loss_fn": None}, ValueError, "loss_fn or a step"),
 ])
 def test_bad_arguments(kwargs, error, match):
     X, y = data()
     net = model()
-    args = {"epochs": 1, "progress": False, **kwargs}
+    args = {"epochs": 1, "loss_fn": CrossEntropyLoss(), **kwargs}
     with pytest.raises(error, match=match):
-        fit(net, CrossEntropyLoss(), SGD(net.parameters(), lr=0.1), X, y, **args)
+        fit(net, Minibatches(X, y), SGD(net.parameters(), lr=0.1), **args)
     with pytest.raises(ValueError, match="same length; got 180 and 179"):
-        fit(net, CrossEntropyLoss(), SGD(net.parameters(), lr=0.1), X, y[:-1], epochs=1)
+        Minibatches(X, y[:-1])
 
 
 def test_plot_history():

@@ -13,7 +13,8 @@ from dlbook.numgrad import numerical_gradient
 from dlbook.optim import SGD, Adam
 from dlbook.text import Vocab
 from dlbook.text.word2vec import (CBOW, SkipGram, UnigramSampler, cbow_examples, skipgram_pairs,
-                                  train_word2vec)
+                                  word2vec_batches, word2vec_step)
+from dlbook.train import fit
 
 F64 = np.float64
 V, E, N, K, C = 7, 4, 6, 3, 4
@@ -229,8 +230,8 @@ def test_training_reduces_the_loss(cls, loss):
         inputs, mask, targets = cbow_examples(ids, 2)
     opt = Adam(model.parameters(), lr=0.02)
     sampler = UnigramSampler(vocab.frequencies(), rng=1) if loss == "negative" else None
-    history = train_word2vec(model, inputs, targets, opt, epochs=3, batch_size=128,
-                             sampler=sampler, mask=mask, rng=2)
+    batches = word2vec_batches(inputs, targets, 128, sampler=sampler, mask=mask, rng=2)
+    history = fit(model, batches, opt, epochs=3, step=word2vec_step).epoch_loss
     assert len(history) == 3 and history[-1] < 0.85 * history[0]
     assert model.embeddings is model.params["W_in"] and model.embeddings.dtype == np.float32
 
@@ -241,8 +242,9 @@ def test_training_is_reproducible_with_sgd():
     runs = []
     for _ in range(2):
         model = SkipGram(len(vocab), 5, rng=0)
-        train_word2vec(model, inputs, targets, SGD(model.parameters(), lr=0.5), epochs=1,
-                       sampler=UnigramSampler(vocab.frequencies(), rng=1), rng=2)
+        batches = word2vec_batches(inputs, targets, sampler=UnigramSampler(vocab.frequencies(), rng=1),
+                                   rng=2)
+        fit(model, batches, SGD(model.parameters(), lr=0.5), epochs=1, step=word2vec_step)
         runs.append(model.params["W_in"].copy())
     np.testing.assert_array_equal(*runs)
 
@@ -277,14 +279,12 @@ def test_model_bad_input():
     assert "loss='negative'" in repr(cb)
 
 
-def test_train_word2vec_bad_input():
+def test_word2vec_batches_and_step_bad_input():
     model = SkipGram(5, 2, rng=0)
     opt = SGD(model.parameters(), lr=0.1)
-    with pytest.raises(ValueError, match="expected a UnigramSampler"):
-        train_word2vec(model, np.array([0]), np.array([1]), opt)
+    with pytest.raises(ValueError, match="give word2vec_batches a UnigramSampler"):
+        fit(model, word2vec_batches(np.array([0]), np.array([1])), opt, step=word2vec_step)
     with pytest.raises(ValueError, match="as many inputs as targets"):
-        train_word2vec(model, np.array([0, 1]), np.array([1]), opt,
-                       sampler=UnigramSampler(np.ones(5)))
-    with pytest.raises(ValueError, match="epochs >= 1"):
-        train_word2vec(model, np.array([0]), np.array([1]), opt, epochs=0,
-                       sampler=UnigramSampler(np.ones(5)))
+        word2vec_batches(np.array([0, 1]), np.array([1]), sampler=UnigramSampler(np.ones(5)))
+    with pytest.raises(ValueError, match="batch_size >= 1"):
+        word2vec_batches(np.array([0]), np.array([1]), 0)

@@ -73,7 +73,8 @@ class GRU(RecurrentBase):
 
     Shapes: x (N, T, D) -> out (N, T, H) (batch first). ``forward(x, h0=None)``
     with h0 (N, H); afterwards ``self.h_n`` (N, H). ``backward(dout, dh_n=None)``
-    -> dx (N, T, D), and ``self.dh0`` (N, H), exactly as :class:`~dlbook.layers.rnn.RNN`.
+    -> dx (N, T, D), or (dx, dh0 (N, H)) when forward was given an h0, exactly
+    as :class:`~dlbook.layers.rnn.RNN`.
 
     Parameters: W_x (D, 3H), W_h (H, 3H), b_x (3H,), b_h (3H,), from
     U(-1/sqrt(H), 1/sqrt(H)). ``stateful`` and ``reset_state()`` as in RNN.
@@ -87,13 +88,14 @@ class GRU(RecurrentBase):
                  stateful: bool = False, rng: int | np.random.Generator | None = None,
                  dtype=np.float32) -> None:
         super().__init__(input_size, hidden_size, 3, ("b_x", "b_h"), bias, stateful, rng, dtype)
-        self.h_n = self.dh0 = None
+        self.h_n = None
 
     def forward(self, x: np.ndarray, h0: np.ndarray | None = None) -> np.ndarray:
         """Run the recurrence over all T steps. Shapes: x (N, T, D), h0 (N, H) -> (N, T, H)."""
         X = self._time_major_input(x)  # (T, N, D)
         T, N, D = X.shape
         H = self.hidden_size
+        given = h0 is not None  # an input: backward returns its gradient
         if h0 is None:
             h0 = (self._carried_state(N) or (None,))[0]
         hs = np.empty((T + 1, N, H), dtype=self.dtype)  # hs[t + 1] = h_t
@@ -119,15 +121,16 @@ class GRU(RecurrentBase):
             np.subtract(hs[t], n, out=hs[t + 1])
             hs[t + 1] *= z
             hs[t + 1] += n  # h_t = n + z (h_{t-1} - n) = (1 - z) n + z h_{t-1}
-        self._cache = (X, hs, gates, gh_n)
+        self._cache = (X, hs, gates, gh_n, given)
         self.h_n = hs[T].copy()
         if self.stateful:
             self._state = (hs[T].copy(),)
         return hs[1:].transpose(1, 0, 2).copy()  # (T, N, H) -> (N, T, H), its own memory
 
-    def backward(self, dout: np.ndarray | None, dh_n: np.ndarray | None = None) -> np.ndarray:
-        """BPTT: dx (N, T, D) from dout (N, T, H) and dh_n (N, H); sets ``self.dh0``."""
-        X, hs, gates, gh_n = self._cached(self._cache)
+    def backward(self, dout: np.ndarray | None, dh_n: np.ndarray | None = None
+                 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """BPTT from dout (N, T, H) and dh_n (N, H) -> dx (N, T, D), or (dx, dh0 (N, H)) after an h0."""
+        X, hs, gates, gh_n, given = self._cached(self._cache)
         T, N, D = X.shape
         H = self.hidden_size
         dout = self._time_major_dout(dout, N, T)
@@ -145,14 +148,14 @@ class GRU(RecurrentBase):
             dgh[t][:, :2 * H] = dgx[t][:, :2 * H]  # r and z enter gx and gh alike
             np.multiply(r, da_n, out=dgh[t][:, 2 * H:])  # gh_n is scaled by r
             dh = dh * z + dgh[t] @ W_hT  # dh_{t-1}: the copy path and the gates
-        self.dh0 = dh
         dgx2, dgh2 = dgx.reshape(T * N, 3 * H), dgh.reshape(T * N, 3 * H)
         self.grads["W_x"] += X.reshape(T * N, D).T @ dgx2
         self.grads["W_h"] += hs[:-1].reshape(T * N, H).T @ dgh2
         if "b_x" in self.grads:
             self.grads["b_x"] += dgx2.sum(axis=0)
             self.grads["b_h"] += dgh2.sum(axis=0)
-        return (dgx2 @ self.params["W_x"].T).reshape(T, N, D).transpose(1, 0, 2)
+        dx = (dgx2 @ self.params["W_x"].T).reshape(T, N, D).transpose(1, 0, 2)
+        return (dx, dh) if given else dx  # dh = dL/dh0 after the loop
 
     def __repr__(self) -> str:
         return (f"GRU(input_size={self.input_size}, hidden_size={self.hidden_size}, "

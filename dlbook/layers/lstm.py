@@ -86,11 +86,14 @@ class LSTM(RecurrentBase):
     afterwards ``self.h_n`` and ``self.c_n`` (N, H). ``backward(dout,
     dh_n=None, dc_n=None)``: dout (N, T, H) (None: no gradient from the
     outputs), dh_n and dc_n (N, H) the gradients of a loss that reads the final
-    state; returns dx (N, T, D) and leaves ``self.dh0`` and ``self.dc0`` (N, H).
+    state -> dx (N, T, D), or (dx, (dh0, dc0)) with dh0, dc0 (N, H) when
+    forward was given a state: the gradients of its inputs x and state, in
+    the form they went in.
 
     Parameters: W_x (D, 4H), W_h (H, 4H), b (4H,), from U(-1/sqrt(H), 1/sqrt(H)).
     ``stateful=True``: a call without ``state`` continues from the previous
-    call's (h_n, c_n) (copies: truncated BPTT); ``reset_state()`` forgets them.
+    call's (h_n, c_n) (copies: truncated BPTT, backward returns dx alone);
+    ``reset_state()`` forgets them.
 
     PyTorch: ``torch.nn.LSTM(D, H, bias, batch_first=True)`` with
     weight_ih_l0 = W_x.T, weight_hh_l0 = W_h.T, bias_ih_l0 + bias_hh_l0 = b,
@@ -101,7 +104,7 @@ class LSTM(RecurrentBase):
                  stateful: bool = False, rng: int | np.random.Generator | None = None,
                  dtype=np.float32) -> None:
         super().__init__(input_size, hidden_size, 4, ("b",), bias, stateful, rng, dtype)
-        self.h_n = self.c_n = self.dh0 = self.dc0 = None
+        self.h_n = self.c_n = None
 
     def forward(self, x: np.ndarray, state: tuple[np.ndarray, np.ndarray] | None = None
                 ) -> np.ndarray:
@@ -109,6 +112,7 @@ class LSTM(RecurrentBase):
         X = self._time_major_input(x)  # (T, N, D)
         T, N, D = X.shape
         H = self.hidden_size
+        given = state is not None  # an input: backward returns its gradient
         if state is None:
             state = self._carried_state(N) or (None, None)
         if not isinstance(state, (tuple, list)) or len(state) != 2:
@@ -144,16 +148,16 @@ class LSTM(RecurrentBase):
             cs[t + 1] += ig  # c_t = f * c_{t-1} + i * g
             np.tanh(cs[t + 1], out=tanh_c[t])
             np.multiply(o, tanh_c[t], out=hs[t + 1])  # h_t = o * tanh(c_t)
-        self._cache = (xh, cs, gates, tanh_c)
+        self._cache = (xh, cs, gates, tanh_c, given)
         self.h_n, self.c_n = hs[T].copy(), cs[T].copy()
         if self.stateful:
             self._state = (hs[T].copy(), cs[T].copy())
         return hs[1:].transpose(1, 0, 2).copy()  # (T, N, H) -> (N, T, H), its own memory
 
     def backward(self, dout: np.ndarray | None, dh_n: np.ndarray | None = None,
-                 dc_n: np.ndarray | None = None) -> np.ndarray:
-        """BPTT: dx (N, T, D) from dout (N, T, H), dh_n, dc_n; sets ``dh0``, ``dc0``."""
-        xh, cs, gates, tanh_c = self._cached(self._cache)
+                 dc_n: np.ndarray | None = None):
+        """BPTT from dout (N, T, H), dh_n, dc_n (N, H) -> dx (N, T, D), or (dx, (dh0, dc0)) after a state."""
+        xh, cs, gates, tanh_c, given = self._cached(self._cache)
         T, N, H = tanh_c.shape
         D = self.input_size
         dout = self._time_major_dout(dout, N, T)  # (T, N, H)
@@ -189,7 +193,6 @@ class LSTM(RecurrentBase):
             da[:, 3] *= dh  # da_o
             dc *= f[t]  # dc_{t-1}: the cell path, through the forget gate only
             np.matmul(dA[t], W_hT, out=dh)  # dh_{t-1}: the hidden path
-        self.dh0, self.dc0 = dh, dc
         # 3. Shared weights: the sums over time are single products.
         dA2 = dA.reshape(T * N, 4 * H)
         dW = xh[:T].reshape(T * N, D + H).T @ dA2  # (D + H, 4H) = [dW_x; dW_h]
@@ -197,7 +200,8 @@ class LSTM(RecurrentBase):
         self.grads["W_h"] += dW[D:]
         if "b" in self.grads:
             self.grads["b"] += dA2.sum(axis=0)
-        return (dA2 @ self.params["W_x"].T).reshape(T, N, D).transpose(1, 0, 2)
+        dx = (dA2 @ self.params["W_x"].T).reshape(T, N, D).transpose(1, 0, 2)
+        return (dx, (dh, dc)) if given else dx  # dh, dc = dL/dh0, dL/dc0 after the loop
 
     def _sigmoid_by_tanh(self, H: int) -> tuple[np.ndarray, np.ndarray]:
         """Per-column scale and shift with σ(a) = tanh(a/2)/2 + 1/2 on i, f, o, tanh(a) on g."""

@@ -72,14 +72,15 @@ class RNN(RecurrentBase):
     Shapes: x (N, T, D) -> out (N, T, H), the hidden state of every step
     (batch first). ``forward(x, h0=None)``: h0 (N, H), default zeros;
     afterwards ``self.h_n`` (N, H) is the last state. ``backward(dout,
-    dh_n=None)`` takes dout (N, T, H) (None: no gradient from the outputs) and
-    dh_n (N, H), the gradient of a loss that reads h_n (seq2seq encoders),
-    returns dx (N, T, D) and leaves dL/dh0 in ``self.dh0`` (N, H).
+    dh_n=None)``: dout (N, T, H) (None: no gradient from the outputs) and
+    dh_n (N, H), the gradient of a loss that reads h_n (seq2seq encoders)
+    -> dx (N, T, D), or the pair (dx, dh0) with dh0 (N, H) when forward was
+    given an h0: the gradients of the forward's inputs, in its order.
 
     Parameters: W_x (D, H), W_h (H, H), b (H,), each from U(-1/sqrt(H), 1/sqrt(H)).
     ``stateful=True`` (truncated BPTT, chapter 14): a call without h0 starts
     from the previous call's h_n, copied, so gradients stop at the window
-    boundary; ``reset_state()`` starts again from zeros.
+    boundary (backward returns dx alone); ``reset_state()`` starts again from zeros.
 
     PyTorch: ``torch.nn.RNN(D, H, nonlinearity, bias, batch_first=True)`` with
     weight_ih_l0 = W_x.T, weight_hh_l0 = W_h.T and bias_ih_l0 + bias_hh_l0 = b
@@ -93,12 +94,13 @@ class RNN(RecurrentBase):
             raise ValueError(f"RNN expected nonlinearity in {NONLINEARITIES}; got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, 1, ("b",), bias, stateful, rng, dtype)
-        self.h_n = self.dh0 = None
+        self.h_n = None
 
     def forward(self, x: np.ndarray, h0: np.ndarray | None = None) -> np.ndarray:
         """Run the recurrence over all T steps. Shapes: x (N, T, D), h0 (N, H) -> (N, T, H)."""
         X = self._time_major_input(x)  # (T, N, D)
         T, N, D = X.shape
+        given = h0 is not None  # an input: backward returns its gradient
         if h0 is None:
             h0 = (self._carried_state(N) or (None,))[0]
         W_h = self.params["W_h"]
@@ -113,15 +115,16 @@ class RNN(RecurrentBase):
                 np.tanh(A[t], out=hs[t + 1])
             else:
                 np.maximum(A[t], 0, out=hs[t + 1])
-        self._cache = (X, hs)
+        self._cache = (X, hs, given)
         self.h_n = hs[T].copy()
         if self.stateful:
             self._state = (hs[T].copy(),)
         return hs[1:].transpose(1, 0, 2).copy()  # (T, N, H) -> (N, T, H), its own memory
 
-    def backward(self, dout: np.ndarray | None, dh_n: np.ndarray | None = None) -> np.ndarray:
-        """BPTT: dx (N, T, D) from dout (N, T, H) and dh_n (N, H); sets ``self.dh0``."""
-        X, hs = self._cached(self._cache)
+    def backward(self, dout: np.ndarray | None, dh_n: np.ndarray | None = None
+                 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """BPTT from dout (N, T, H) and dh_n (N, H) -> dx (N, T, D), or (dx, dh0 (N, H)) after an h0."""
+        X, hs, given = self._cached(self._cache)
         T, N, D = X.shape
         H = self.hidden_size
         dout = self._time_major_dout(dout, N, T)  # (T, N, H)
@@ -136,13 +139,13 @@ class RNN(RecurrentBase):
             else:
                 np.multiply(dh, h > 0, out=dA[t])
             dh = dA[t] @ W_hT  # dL/dh_{t-1} through the recurrence
-        self.dh0 = dh
         dA2 = dA.reshape(T * N, H)  # shared weights: the sums over t are single products
         self.grads["W_x"] += X.reshape(T * N, D).T @ dA2
         self.grads["W_h"] += hs[:-1].reshape(T * N, H).T @ dA2  # h_{t-1} for t = 1..T
         if "b" in self.grads:
             self.grads["b"] += dA2.sum(axis=0)
-        return (dA2 @ self.params["W_x"].T).reshape(T, N, D).transpose(1, 0, 2)
+        dx = (dA2 @ self.params["W_x"].T).reshape(T, N, D).transpose(1, 0, 2)
+        return (dx, dh) if given else dx  # dh = dL/dh0 after the loop
 
     def __repr__(self) -> str:
         return (f"RNN(input_size={self.input_size}, hidden_size={self.hidden_size}, "

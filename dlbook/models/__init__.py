@@ -51,7 +51,7 @@ from dlbook.models.lm_tools import (
 from dlbook.models.model_check import check_model
 from dlbook.models.receptive_field import ReceptiveField, receptive_field
 from dlbook.models.rnn_torch import copy_cell_to_torch, rnnlm_to_torch
-from dlbook.models.rnnlm import LMHistory, RNNLM, TiedLinear, train_lm
+from dlbook.models.rnnlm import LMBatches, RNNLM, TBPTTStep, TiedLinear, lm_batches
 from dlbook.models.seq2seq import Decoder, Encoder, Seq2Seq, reverse_padded, source_lengths
 from dlbook.models.seq2seq_torch import torch_seq2seq_loss
 from dlbook.models.seq2seq_train import (
@@ -68,9 +68,9 @@ __all__ = [
     "BatchNorm2d", "ReceptiveField", "cifar_net", "cifar_net_torch", "copy_weights_to_torch",
     "lenet5", "receptive_field", "train_cifar_torch",
     # chapters 14-15
-    "Bidirectional", "CELLS", "LMHistory", "RNNClassifier", "RNNLM", "TiedLinear", "check_model",
+    "Bidirectional", "CELLS", "LMBatches", "RNNClassifier", "RNNLM", "TBPTTStep", "TiedLinear", "lm_batches", "check_model",
     "copy_cell_to_torch", "generate", "hidden_grad_norms", "lm_cross_entropy", "lm_nll", "make_cell",
-    "next_token_probs", "perplexity", "rnnlm_to_torch", "sample_next", "spectral_radius", "train_lm",
+    "next_token_probs", "perplexity", "rnnlm_to_torch", "sample_next", "spectral_radius",
     "with_spectral_radius",
     # chapters 16-17
     "AttentionDecoder", "AttentionSeq2Seq", "Decoder", "Encoder", "Seq2Seq", "Seq2SeqHistory",

@@ -24,7 +24,7 @@ from dlbook.layers.attention import (scaled_dot_product_attention,
                                      scaled_dot_product_attention_backward)
 from dlbook.layers.embedding import Embedding
 from dlbook.layers.linear import Linear
-from dlbook.models.seq2seq import Seq2Seq, _check_cell, rnn_run, rnn_state
+from dlbook.models.seq2seq import Seq2Seq, _check_cell, rnn_backward, rnn_run, rnn_state
 from dlbook.text.batching import length_mask
 
 DOT_SCALE = 1.0
@@ -78,8 +78,9 @@ class AttentionDecoder(Layer):
         dq, dk, dv = scaled_dot_product_attention_backward(
             np.ascontiguousarray(dz[:, :, :H]), (h, enc_out, enc_out, weights, self.scale))
         dh = dz[:, :, H:] + dq  # h_t feeds the output layer directly and as the query
-        self.embed.backward(self.rnn.backward(dh))
-        return dk + dv, self.rnn.dh0.copy()  # enc_out served as keys and as values
+        dx, dcontext = rnn_backward(self.rnn, dh)  # the context was the initial state h_0
+        self.embed.backward(dx)
+        return dk + dv, dcontext  # enc_out served as keys and as values
 
     def step(self, tokens: np.ndarray, state, enc_out: np.ndarray, mask: np.ndarray):
         """One free-running step -> (logits (N, V), new state, weights (N, Ts)); no backward."""
@@ -93,9 +94,10 @@ class AttentionSeq2Seq(Seq2Seq):
     """Encoder-decoder whose decoder attends over all encoder outputs (chapter 17).
 
     The same API as :class:`dlbook.models.seq2seq.Seq2Seq`: forward(src (N, Ts),
-    tgt (N, Tt)) -> loss, backward(), generate(src, max_len) -> (N, max_len) ids.
-    Afterwards ``attn_weights`` (N, Tt - 1, Ts) (teacher forced) or
-    ``last_attention`` (N, max_len, Ts) (greedy decoding) hold the weights.
+    tgt_in (N, Tt)) -> logits (N, Tt, V), backward(dlogits) -> None (token ids),
+    generate(src, max_len) -> (N, max_len) ids. Afterwards ``attn_weights``
+    (N, Tt, Ts) (teacher forced) or ``last_attention`` (N, max_len, Ts) (greedy
+    decoding) hold the weights.
     The decoder still starts from the encoder's context vector; ``peeky`` is
     not offered (attention already gives every step access to the source).
     """

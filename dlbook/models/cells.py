@@ -1,8 +1,8 @@
 """RNN, LSTM and GRU behind one small interface, for the models of chapters 14-15.
 
-The three recurrent layers share ``forward(x, ...) -> out (N, T, H)`` and
-``backward(dout, ...) -> dx``, but an LSTM carries two state arrays (h, c)
-where the others carry one. The models built on them (a classifier, a
+The three recurrent layers share ``forward(x, state) -> out (N, T, H)`` and
+``backward(dout, ...) -> dx``, or ``(dx, dstate)`` when forward was given a
+state, but an LSTM carries two state arrays (h, c) where the others carry one. The models built on them (a classifier, a
 language model) call these helpers and never ask which cell they hold: a
 *state* is an (N, H) array for ``"rnn"`` and ``"gru"`` and a pair
 ``(h, c)`` for ``"lstm"``; ``None`` means zeros.
@@ -50,12 +50,20 @@ def final_state(layer) -> State:
     return layer.h_n.copy()
 
 
-def cell_backward(layer, dout: np.ndarray | None, dstate: State | None = None) -> np.ndarray:
-    """dx from dout (N, T, H) and the gradient of the final state (same form as a state)."""
+def cell_backward(layer, dout: np.ndarray | None,
+                  dstate: State | None = None) -> tuple[np.ndarray, State | None]:
+    """(dx, dstate0) from dout (N, T, H) and the gradient of the final state.
+
+    Shapes: dout (N, T, H), dstate (N, H) or a pair (the form of a state; None:
+    zeros) -> dx (N, T, D) and the gradient of the initial state in the same
+    form, or None when the forward started without one (zeros or carried).
+    """
     if isinstance(layer, LSTM):
         dh_n, dc_n = (None, None) if dstate is None else dstate
-        return layer.backward(dout, dh_n, dc_n)
-    return layer.backward(dout, dstate)
+        grads = layer.backward(dout, dh_n, dc_n)
+    else:
+        grads = layer.backward(dout, dstate)
+    return grads if isinstance(grads, tuple) else (grads, None)
 
 
 def torch_cell_name(cell: str) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from dlbook.layers.base import eval_mode
 from dlbook._checks import check_non_negative_int, check_positive_int
 from dlbook.functional import log_softmax
 from dlbook.optim.optimizer import check_hyper
@@ -56,14 +57,10 @@ def lm_nll(model, ids: np.ndarray, seq_len: int = EVAL_SEQ_LEN,
     X = ids[:W * T].reshape(W, T)  # window w = ids[w T : (w + 1) T]
     Y = ids[1:W * T + 1].reshape(W, T)  # its targets, shifted by one token
     nll = np.empty((W, T), dtype=np.float64)
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         for s in range(0, W, B):
             logp = log_softmax(model.forward(X[s:s + B]).astype(np.float64), axis=-1)  # (B, T, V)
             nll[s:s + B] = -np.take_along_axis(logp, Y[s:s + B, :, None], axis=-1)[..., 0]
-    finally:
-        model.train(was_training)
     return nll
 
 
@@ -121,14 +118,10 @@ def generate(model, vocab, prompt: str | Sequence[str], length: int, temperature
         raise ValueError("generate expected a prompt of at least one token (the first context)")
     length = check_non_negative_int(length, "generate", "length")
     rng = make_rng(rng, "generate")
-    was_training = model.training
-    model.eval()
     out: list[int] = []
-    try:
+    with eval_mode(model):
         logits = model.forward(vocab.encode(tokens)[None, :])  # (1, T, V): read the prompt
         for _ in range(length):
             out.append(sample_next(logits[0, -1], temperature, greedy, rng))
             logits = model.forward(np.array([[out[-1]]]), model.state_n)  # one more step
-    finally:
-        model.train(was_training)
     return sep.join(vocab.decode(np.array(out, dtype=np.int64)))

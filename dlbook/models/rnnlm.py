@@ -20,11 +20,9 @@ boundary. Held-out perplexity and text generation are in :mod:`dlbook.models.lm_
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from dlbook._checks import as_float_array, check_non_negative_int, check_positive_int
+from dlbook._checks import as_float_array, check_positive_int
 from dlbook.layers.base import Layer
 from dlbook.layers.container import LayerList
 from dlbook.layers.dropout import Dropout
@@ -32,12 +30,11 @@ from dlbook.layers.embedding import Embedding
 from dlbook.layers.linear import Linear
 from dlbook.layers.seq_loss import SequenceCrossEntropyLoss
 from dlbook.models.cells import State, cell_backward, check_cell, final_state, make_cell, run_cell
-from dlbook.optim.clip import clip_grad_norm_
 from dlbook.optim.optimizer import check_hyper
 from dlbook.text.batching import stream_batches
 from dlbook.utils import make_rng
 
-__all__ = ["LMHistory", "RNNLM", "TiedLinear", "train_lm"]
+__all__ = ["LMBatches", "RNNLM", "TBPTTStep", "TiedLinear", "lm_batches"]
 
 
 class TiedLinear(Layer):
@@ -91,7 +88,9 @@ class RNNLM(Layer):
     (an (N, H) array, or a pair (h, c) for an LSTM; None: zeros); afterwards
     ``self.state_n`` holds copies of the final states, to start the next
     window of a stream. ``backward(dlogits)`` accumulates every gradient and
-    returns None (token ids have no gradient).
+    returns None (token ids have no gradient), or, after a forward given a
+    state, the per-layer gradients of that state (same forms; None for a
+    layer that started from zeros).
 
     ``params`` / ``grads`` are gathered under PyTorch-like names:
     ``embedding.W``, ``rnn.0.W_x`` ..., ``fc.W``, ``fc.b`` (tied: ``fc.b`` only).
@@ -146,13 +145,14 @@ class RNNLM(Layer):
         self.state_n = [final_state(rnn) for rnn in self.rnn]
         return self.fc.forward(h)  # (N, T, V)
 
-    def backward(self, dout: np.ndarray) -> None:
-        """Backpropagate dlogits (N, T, V) to every parameter; returns None."""
+    def backward(self, dout: np.ndarray) -> list[State | None] | None:
+        """Backpropagate dlogits (N, T, V) to every parameter -> None, or the state gradients."""
         d = self.fc.backward(dout)  # (N, T, H)
+        dstates: list[State | None] = [None] * self.num_layers
         for l in reversed(range(self.num_layers)):
-            d = cell_backward(self.rnn[l], self._drop_back(l + 1, d))
+            d, dstates[l] = cell_backward(self.rnn[l], self._drop_back(l + 1, d))
         self.embedding.backward(self._drop_back(0, d))
-        return None
+        return None if all(ds is None for ds in dstates) else dstates
 
     def __repr__(self) -> str:
         return (f"RNNLM(vocab_size={self.vocab_size}, embedding_dim={self.embedding_dim}, "
@@ -161,45 +161,42 @@ class RNNLM(Layer):
                 f"tie_weights={self.tie_weights})")
 
 
-@dataclass
-class LMHistory:
-    """One entry per update: the window's mean loss (nats per token) and the gradient norm."""
+def lm_batches(ids: np.ndarray, batch_size: int, seq_len: int) -> "LMBatches":
+    """Windows of the stream ``ids`` for :class:`TBPTTStep`: (x, y, starts_pass) per update.
 
-    loss: list[float] = field(default_factory=list)
-    grad_norm: list[float] = field(default_factory=list)
-
-
-def train_lm(model: RNNLM, ids: np.ndarray, optimizer, batch_size: int, seq_len: int,
-             num_steps: int, clip_norm: float | None = None, loss_fn=None) -> LMHistory:
-    """Stateful truncated BPTT: ``num_steps`` updates on windows of the stream ``ids``.
-
-    Shapes: ids (S,) token ids. The stream is cut into ``batch_size`` rows read
-    ``seq_len`` tokens at a time; each window starts from the previous
-    window's final state (copied, so the gradient stops at the boundary) and
-    the state is reset to zero when the stream starts over. ``clip_norm``
-    rescales the global gradient norm with ``clip_grad_norm_`` before each
-    step. Returns the per-update losses and (unclipped) gradient norms.
+    Shapes: ids (S,) -> x, y (batch_size, seq_len). ``starts_pass`` is True for a
+    pass's first window, where the state goes back to zero. Chapter 15.
     """
-    num_steps = check_non_negative_int(num_steps, "train_lm", "num_steps")
-    loss_fn = SequenceCrossEntropyLoss() if loss_fn is None else loss_fn
-    history = LMHistory()
-    model.train()
-    while len(history.loss) < num_steps:
-        state = None  # a new pass over the stream starts from zero
-        for x, y in stream_batches(ids, batch_size, seq_len):
-            model.zero_grad()
-            loss = loss_fn.forward(model.forward(x, state), y)
-            model.backward(loss_fn.backward())
-            pairs = list(model.parameters())
-            if clip_norm is not None:
-                norm = clip_grad_norm_(pairs, clip_norm)
-            else:
-                norm = float(np.sqrt(sum(float(np.sum(g.astype(np.float64) ** 2))
-                                         for _, g in pairs)))
-            optimizer.step()
-            state = model.state_n  # copies: no gradient flows into the previous window
-            history.loss.append(float(loss))
-            history.grad_norm.append(norm)
-            if len(history.loss) == num_steps:
-                break
-    return history
+    return LMBatches(ids, batch_size, seq_len)
+
+
+class LMBatches:
+    """The re-iterable of :func:`lm_batches`: one pass over the stream per iteration."""
+
+    def __init__(self, ids: np.ndarray, batch_size: int, seq_len: int):
+        self.ids, self.batch_size, self.seq_len = ids, batch_size, seq_len
+
+    def __iter__(self):
+        for k, (x, y) in enumerate(stream_batches(self.ids, self.batch_size, self.seq_len)):
+            yield x, y, k == 0
+
+
+class TBPTTStep:
+    """A ``fit`` step for stateful truncated BPTT (chapter 15).
+
+    Each window starts from the previous window's final state (``model.state_n``,
+    copies, so the gradient stops at the boundary); a new pass starts from zero.
+    """
+
+    def __init__(self, loss_fn=None):
+        self.loss_fn = SequenceCrossEntropyLoss() if loss_fn is None else loss_fn
+        self.state: list[State] | None = None
+
+    def __call__(self, model: RNNLM, batch) -> float:
+        x, y, starts_pass = batch
+        if starts_pass:
+            self.state = None
+        loss = self.loss_fn.forward(model.forward(x, self.state), y)
+        model.backward(self.loss_fn.backward())
+        self.state = model.state_n
+        return loss

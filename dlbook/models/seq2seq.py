@@ -13,8 +13,10 @@ The **decoder** is a second embedding + LSTM that starts from h_0 = c (and
 c_0 = 0 for an LSTM) and predicts the next target character at every step.
 During training it reads the *true* previous characters (teacher forcing):
 the target ``<bos> y_1 ... y_K <eos>`` is cut into the input
-``<bos> y_1 ... y_K`` and the labels ``y_1 ... y_K <eos>``. At test time
-:meth:`Seq2Seq.generate` feeds back its own greedy choices instead.
+``<bos> y_1 ... y_K`` that ``Seq2Seq.forward`` reads and the labels
+``y_1 ... y_K <eos>`` that a ``SequenceCrossEntropyLoss`` scores its logits
+against, outside the model. At test time :meth:`Seq2Seq.generate` feeds back
+its own greedy choices instead.
 
 Options: ``reverse_source`` reverses the real tokens of every source (the
 padding stays at the end), so the first source tokens sit next to the first
@@ -32,7 +34,6 @@ from dlbook.layers.embedding import Embedding
 from dlbook.layers.gru import GRU
 from dlbook.layers.linear import Linear
 from dlbook.layers.lstm import LSTM
-from dlbook.layers.seq_loss import SequenceCrossEntropyLoss
 from dlbook.utils import make_rng
 
 CELLS = {"lstm": LSTM, "gru": GRU}
@@ -82,6 +83,12 @@ def rnn_state(rnn: Layer):
     return (rnn.h_n, rnn.c_n) if isinstance(rnn, LSTM) else rnn.h_n
 
 
+def rnn_backward(rnn: Layer, dout: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(dx, dh0) of a run from :func:`rnn_run`, an LSTM's dc0 dropped. (N, T, H) -> (N, T, D), (N, H)."""
+    dx, dstate = rnn.backward(dout)
+    return dx, (dstate[0] if isinstance(rnn, LSTM) else dstate)
+
+
 def initial_state(rnn: Layer, context: np.ndarray):
     """A decoder's first state: (h_0, c_0) = (context, 0) for an LSTM; h_0 = context for a GRU."""
     return (context, np.zeros_like(context)) if isinstance(rnn, LSTM) else context
@@ -97,7 +104,8 @@ class Encoder(Layer):
     """Embedding + LSTM/GRU; the context vector is the hidden state at the true last token.
 
     Shapes: forward(src (N, T) ids, lengths (N,)) -> (out (N, T, H), context (N, H));
-    backward(dout (N, T, H) or None, dcontext (N, H) or None) -> None.
+    backward(dout (N, T, H) or None, dcontext (N, H) or None) -> None: both
+    inputs are integers, which get no gradient (the embedding's rows do).
     """
 
     def __init__(self, vocab_size: int, embedding_dim: int, hidden_size: int, cell: str = "lstm",
@@ -105,8 +113,7 @@ class Encoder(Layer):
                  dtype=np.float32) -> None:
         rnn_cls = _check_cell(cell, "Encoder")
         super().__init__()
-        self.embed = Embedding(vocab_size, embedding_dim, padding_idx,
-                               rng=rng, dtype=dtype)
+        self.embed = Embedding(vocab_size, embedding_dim, padding_idx, rng=rng, dtype=dtype)
         self.rnn = rnn_cls(embedding_dim, hidden_size, rng=rng, dtype=dtype)
         self.hidden_size = hidden_size
         self._last = None
@@ -119,7 +126,7 @@ class Encoder(Layer):
         return out, out[last]  # context: h at position L_n - 1 of row n
 
     def backward(self, dout: np.ndarray | None = None, dcontext: np.ndarray | None = None) -> None:
-        """Backpropagate dL/d(out) and dL/d(context) into the LSTM and the embedding."""
+        """Backpropagate dL/d(out) and dL/d(context) into the LSTM and the embedding; -> None."""
         last, shape = self._cached(self._last)
         d = np.zeros(shape, dtype=self.rnn.dtype) if dout is None else np.array(dout, self.rnn.dtype)
         if dcontext is not None:
@@ -142,10 +149,8 @@ class Decoder(Layer):
         rnn_cls = _check_cell(cell, "Decoder")
         extra = hidden_size if peeky else 0
         super().__init__()
-        self.embed = Embedding(vocab_size, embedding_dim, padding_idx,
-                               rng=rng, dtype=dtype)
-        self.rnn = rnn_cls(embedding_dim + extra, hidden_size, rng=rng,
-                           dtype=dtype)
+        self.embed = Embedding(vocab_size, embedding_dim, padding_idx, rng=rng, dtype=dtype)
+        self.rnn = rnn_cls(embedding_dim + extra, hidden_size, rng=rng, dtype=dtype)
         self.out = Linear(hidden_size + extra, vocab_size, rng=rng, dtype=dtype)
         self.peeky, self.embedding_dim, self.hidden_size = bool(peeky), embedding_dim, hidden_size
         self._T = None
@@ -172,8 +177,8 @@ class Decoder(Layer):
         if self.peeky:  # the context was copied to every step: its gradient is the sum over t
             dcontext += dh[:, :, self.hidden_size:].sum(axis=1)
             dh = dh[:, :, :self.hidden_size]
-        dx = self.rnn.backward(dh)
-        dcontext += self.rnn.dh0
+        dx, dh0 = rnn_backward(self.rnn, dh)
+        dcontext += dh0  # the context was the initial state h_0
         if self.peeky:
             dcontext += dx[:, :, self.embedding_dim:].sum(axis=1)
             dx = dx[:, :, :self.embedding_dim]
@@ -193,11 +198,13 @@ class Decoder(Layer):
 class Seq2Seq(Layer):
     """Encoder-decoder trained with teacher forcing; greedy decoding at test time (chapter 16).
 
-    L = mean over the real target positions of -log p(y_t | y_<t, source).
-    Shapes: forward(src (N, Ts), tgt (N, Tt)) -> float, where each target row
-    is ``<bos> y_1 ... y_K <eos>`` right-padded with ``pad_index``; the decoder
-    reads tgt[:, :-1] and is scored on tgt[:, 1:] (padding ignored).
-    backward(dout=1.0) -> None (fills ``grads``). generate(src, max_len) ->
+    Shapes: forward(src (N, Ts), tgt_in (N, Tt)) -> logits (N, Tt, V). A target
+    row is ``<bos> y_1 ... y_K <eos>`` right-padded with ``pad_index``; the
+    decoder reads tgt_in = tgt[:, :-1], and the loss, the mean over the real
+    positions of -log p(y_t | y_<t, source), is
+    ``SequenceCrossEntropyLoss(ignore_index=pad_index)`` of the logits and
+    tgt[:, 1:], outside the model. backward(dlogits (N, Tt, V)) -> None (the
+    inputs are token ids; fills ``grads``). generate(src, max_len) ->
     (N, max_len) ids. One vocabulary (one codec) serves source and target.
     """
 
@@ -213,11 +220,8 @@ class Seq2Seq(Layer):
         self.vocab_size, self.reverse_source, self.peeky = V, bool(reverse_source), bool(peeky)
         rng = make_rng(rng, type(self).__name__)  # one generator: every layer draws different numbers
         super().__init__()
-        self.encoder = Encoder(V, embedding_dim, hidden_size, cell,
-                               pad_index, rng, dtype)
-        self.decoder = self._make_decoder(V, embedding_dim, hidden_size,
-                                          cell, rng, dtype)
-        self.loss_fn = SequenceCrossEntropyLoss(ignore_index=self.pad_index)
+        self.encoder = Encoder(V, embedding_dim, hidden_size, cell, pad_index, rng, dtype)
+        self.decoder = self._make_decoder(V, embedding_dim, hidden_size, cell, rng, dtype)
 
     def _make_decoder(self, V, E, H, cell, rng, dtype) -> Layer:
         return Decoder(V, E, H, cell, self.peeky, self.pad_index, rng, dtype)
@@ -230,41 +234,38 @@ class Seq2Seq(Layer):
         src = np.asarray(src, dtype=np.int64)
         return (reverse_padded(src, lengths) if self.reverse_source else src), lengths
 
-    def _check_target(self, tgt: np.ndarray, src: np.ndarray) -> np.ndarray:
-        tgt = np.asarray(tgt)
+    def _check_decoder_input(self, tgt_in: np.ndarray, src: np.ndarray) -> np.ndarray:
+        tgt_in = np.asarray(tgt_in)
         where = f"{type(self).__name__}.forward"
-        if tgt.ndim != 2 or tgt.dtype == bool or not np.issubdtype(tgt.dtype, np.integer):
-            raise ValueError(f"{where} expected integer targets of shape (N, Tt); "
-                             f"got shape {tgt.shape} and dtype {tgt.dtype}")
-        if tgt.shape[0] != len(src) or tgt.shape[1] < 2:
-            raise ValueError(f"{where} expected targets (N={len(src)}, Tt >= 2) holding "
-                             f"<bos> ... <eos>; got shape {tgt.shape}")
-        if np.any(tgt[:, 0] != self.bos_index):
-            raise ValueError(f"{where} expected every target to start with bos_index={self.bos_index}")
-        return tgt.astype(np.int64)
+        if tgt_in.ndim != 2 or tgt_in.dtype == bool or not np.issubdtype(tgt_in.dtype, np.integer):
+            raise ValueError(f"{where} expected integer decoder inputs tgt_in of shape (N, Tt); "
+                             f"got shape {tgt_in.shape} and dtype {tgt_in.dtype}")
+        if tgt_in.shape[0] != len(src) or tgt_in.shape[1] < 1:
+            raise ValueError(f"{where} expected tgt_in (N={len(src)}, Tt >= 1), the targets "
+                             f"without their last column; got shape {tgt_in.shape}")
+        if np.any(tgt_in[:, 0] != self.bos_index):
+            raise ValueError(f"{where} expected every row of tgt_in to start with "
+                             f"bos_index={self.bos_index}")
+        return tgt_in.astype(np.int64)
 
     # training -----------------------------------------------------------------------------
 
-    def logits(self, src: np.ndarray, tgt_in: np.ndarray) -> np.ndarray:
-        """Teacher-forced scores: the decoder reads tgt_in (N, Tt). -> (N, Tt, V)."""
+    def forward(self, src: np.ndarray, tgt_in: np.ndarray) -> np.ndarray:
+        """Teacher-forced scores: the decoder reads tgt_in (N, Tt) = tgt[:, :-1]. -> (N, Tt, V)."""
+        tgt_in = self._check_decoder_input(tgt_in, src)
         ids, lengths = self.prepare_source(src)
         enc_out, context = self.encoder.forward(ids, lengths)
-        return self._decode(np.asarray(tgt_in, dtype=np.int64), enc_out, context, lengths)
+        return self._decode(tgt_in, enc_out, context, lengths)
+
+    def backward(self, dlogits: np.ndarray) -> None:
+        """Backpropagate dL/dlogits (N, Tt, V) through decoder and encoder into ``grads``; -> None."""
+        self._decode_backward(dlogits)
 
     def _decode(self, tgt_in, enc_out, context, lengths) -> np.ndarray:
         return self.decoder.forward(tgt_in, context)
 
     def _decode_backward(self, dlogits: np.ndarray) -> None:
         self.encoder.backward(None, self.decoder.backward(dlogits))
-
-    def forward(self, src: np.ndarray, tgt: np.ndarray) -> float:
-        """Mean cross-entropy of the next character under teacher forcing. -> float."""
-        tgt = self._check_target(tgt, src)
-        return self.loss_fn.forward(self.logits(src, tgt[:, :-1]), tgt[:, 1:])
-
-    def backward(self, dout: float = 1.0) -> None:
-        """Backpropagate the last forward's loss through decoder and encoder into ``grads``."""
-        self._decode_backward(self.loss_fn.backward(dout))
 
     # test time ----------------------------------------------------------------------------
 

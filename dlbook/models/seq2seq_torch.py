@@ -71,10 +71,12 @@ def _torch_embedding(layer, device, dtype):
 
 def torch_seq2seq_loss(model, src: np.ndarray, tgt: np.ndarray, device: str = "cpu",
                        dtype=None) -> tuple[float, dict[str, np.ndarray]]:
-    """The loss of ``model.forward(src, tgt)`` computed by a torch twin, and its gradients.
+    """The teacher-forced loss computed by a torch twin of ``model``, and its gradients.
 
-    Shapes: src (N, Ts), tgt (N, Tt) as for ``Seq2Seq.forward`` -> (loss, {name:
-    gradient}) with our parameter names ("encoder.rnn.W_x", ...) and shapes.
+    The loss is our ``SequenceCrossEntropyLoss(ignore_index=pad)`` of
+    ``model(src, tgt[:, :-1])`` and ``tgt[:, 1:]``. Shapes: src (N, Ts), tgt
+    (N, Tt) whole target rows ``<bos> ... <eos>`` -> (loss, {name: gradient})
+    with our parameter names ("encoder.rnn.W_x", ...) and shapes.
     ``dtype`` defaults to float64. Works for ``Seq2Seq`` (plain, reversed,
     peeky; LSTM or GRU) and ``AttentionSeq2Seq``. Chapters 16 and 17.
     """

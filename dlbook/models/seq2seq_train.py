@@ -1,9 +1,11 @@
 """Training and scoring sequence-to-sequence models (chapters 16 and 17).
 
 :func:`fit_seq2seq` is the loop of :func:`dlbook.train.fit` for models whose
-``forward(src, tgt)`` returns the loss itself: shuffled mini-batches, the
-global gradient norm clipped before each step, and the held-out *exact match*
-(greedy decoding, whole answer right or wrong) after every epoch.
+``forward(src, tgt_in)`` returns teacher-forced logits: shuffled mini-batches,
+the loss ``SequenceCrossEntropyLoss(ignore_index=pad)`` of the logits and the
+shifted targets, the global gradient norm clipped before each step, and the
+held-out *exact match* (greedy decoding, whole answer right or wrong) after
+every epoch.
 
 The scores here work on id arrays: a target row is ``<bos> y_1 ... y_K <eos>``
 right-padded, and an answer counts as correct when the generated ids equal
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dlbook._checks import check_positive_int
+from dlbook.layers.seq_loss import SequenceCrossEntropyLoss
 from dlbook.optim.clip import clip_grad_norm_
 from dlbook.utils import make_rng
 
@@ -93,8 +96,8 @@ def token_accuracies(model, src: np.ndarray, tgt: np.ndarray,
     tf_hits = []
     try:
         for i in range(0, len(src), batch_size):
-            logits = model.logits(trim_padding(src[i:i + batch_size], model.pad_index),
-                                  tgt[i:i + batch_size, :-1])
+            logits = model.forward(trim_padding(src[i:i + batch_size], model.pad_index),
+                                   tgt[i:i + batch_size, :-1])
             tf_hits.append(logits.argmax(axis=2) == labels[i:i + batch_size])
     finally:
         model.train(was_training)
@@ -109,9 +112,11 @@ def fit_seq2seq(model, optimizer, src: np.ndarray, tgt: np.ndarray, epochs: int,
                 rng: int | np.random.Generator | None = None) -> Seq2SeqHistory:
     """Train with teacher forcing for ``epochs`` passes of shuffled mini-batches.
 
-    Each step: zero_grad, loss = model.forward(src_b, tgt_b), model.backward(),
-    clip the global gradient norm to ``clip_norm`` (None: no clipping),
-    optimizer.step(). Each batch is trimmed to its longest source and target.
+    Each step: zero_grad, loss = loss_fn(model(src_b, tgt_b[:, :-1]), tgt_b[:, 1:])
+    with ``loss_fn = SequenceCrossEntropyLoss(ignore_index=model.pad_index)``,
+    model.backward(loss_fn.backward()), clip the global gradient norm to
+    ``clip_norm`` (None: no clipping), optimizer.step(). Each batch is trimmed
+    to its longest source and target.
     Shapes: src (N, Ts), tgt (N, Tt); ``val`` = (src_val, tgt_val) scored by
     :func:`exact_match_ids` after every epoch; ``scheduler.step()`` runs after
     every epoch. Chapter 16.
@@ -122,6 +127,7 @@ def fit_seq2seq(model, optimizer, src: np.ndarray, tgt: np.ndarray, epochs: int,
     if val is not None:
         val = _check_pairs(*val, "fit_seq2seq (val)")
     gen = make_rng(rng, "fit_seq2seq")
+    loss_fn = SequenceCrossEntropyLoss(ignore_index=model.pad_index)  # padding labels skipped
     pairs = list(model.parameters())
     history = Seq2SeqHistory()
     for _ in range(epochs):
@@ -133,8 +139,8 @@ def fit_seq2seq(model, optimizer, src: np.ndarray, tgt: np.ndarray, epochs: int,
             sb = trim_padding(src[idx], model.pad_index)
             tb = trim_padding(tgt[idx], model.pad_index)
             model.zero_grad()
-            loss = model.forward(sb, tb)
-            model.backward()
+            loss = loss_fn.forward(model.forward(sb, tb[:, :-1]), tb[:, 1:])  # teacher forcing
+            model.backward(loss_fn.backward())
             if clip_norm is not None:
                 norms.append(clip_grad_norm_(pairs, clip_norm))
             optimizer.step()

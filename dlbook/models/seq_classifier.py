@@ -98,7 +98,8 @@ class RNNClassifier(Layer):
         dh_last = self.fc.backward(dout)  # (N, H)
         d_out = np.zeros(shape, dtype=dh_last.dtype)  # (N, T, H): zero at every other step
         d_out[np.arange(shape[0]), last] = dh_last
-        self.embedding.backward(cell_backward(self.rnn, d_out))
+        dx, _ = cell_backward(self.rnn, d_out)  # started from zeros: no state gradient
+        self.embedding.backward(dx)
         return None
 
     def __repr__(self) -> str:

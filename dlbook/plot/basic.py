@@ -164,7 +164,7 @@ def plot_history(history, metric: str = "loss", ax=None, label: str | None = Non
     """
     ax = _axes(ax)
     prefix = f"{label} " if label else ""
-    train, val = getattr(history, f"train_{metric}"), getattr(history, f"val_{metric}")
+    train, val = history[f"train_{metric}"], history.metrics.get(f"val_{metric}", [])
     epochs = np.arange(1, len(train) + 1)
     (line,) = ax.plot(epochs, train, label=f"{prefix}train")
     if val:

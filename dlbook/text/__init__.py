@@ -15,13 +15,14 @@ from dlbook.text.batching import length_mask, pad_sequences, stream_batches
 from dlbook.text.ngram import BigramLM, UnigramLM
 from dlbook.text.tokenize import WORD_PATTERN, char_tokenize, word_tokenize
 from dlbook.text.vocab import PAD, UNK, Vocab
-from dlbook.text.word2vec import CBOW, SkipGram, UnigramSampler, cbow_examples, skipgram_pairs, train_word2vec
+from dlbook.text.word2vec import (CBOW, SkipGram, UnigramSampler, cbow_examples, skipgram_pairs,
+                                  word2vec_batches, word2vec_step)
 
 __all__ = ["PAD", "UNK", "Vocab", "WORD_PATTERN", "char_tokenize", "length_mask",
            "pad_sequences", "stream_batches", "word_tokenize",
            # chapter 13
            "analogy", "cooccurrence_matrix", "cosine_similarity", "most_similar", "pmi", "ppmi",
            "svd_embeddings", "truncated_svd", "CBOW", "SkipGram", "UnigramSampler", "cbow_examples",
-           "skipgram_pairs", "train_word2vec",
+           "skipgram_pairs", "word2vec_batches", "word2vec_step",
            # chapter 15
            "BigramLM", "UnigramLM"]

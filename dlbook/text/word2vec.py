@@ -252,38 +252,48 @@ class CBOW(_Word2Vec):
         np.add.at(self.grads["W_in"], contexts, weights[:, :, None] * dh[:, None, :])
 
 
-def train_word2vec(model: _Word2Vec, inputs, targets, optimizer, epochs: int = 1,
-                   batch_size: int = 256, sampler: UnigramSampler | None = None,
-                   num_negatives: int = 5, mask=None,
-                   rng: int | np.random.Generator | None = None) -> list[float]:
-    """Minibatch training; returns the mean loss of every epoch.
+def word2vec_batches(inputs, targets, batch_size: int = 256, sampler: UnigramSampler | None = None,
+                     num_negatives: int = 5, mask=None,
+                     rng: int | np.random.Generator | None = None) -> "Word2VecBatches":
+    """Shuffled word2vec batches for :func:`dlbook.train.fit`, negatives drawn per batch.
 
     Shapes: inputs (P,) centres for SkipGram or (P, C) contexts for CBOW,
-    targets (P,), mask (P, C) for CBOW or None. Each epoch shuffles the examples
-    with ``rng``; negative sampling draws (batch, num_negatives) ids from
-    ``sampler`` for every batch. Chapter 13.
+    targets (P,), mask (P, C) for CBOW or None. Each pass shuffles the examples
+    with ``rng``; with a ``sampler`` every batch gets (B, num_negatives)
+    negative ids. A batch is (inputs, targets, negatives or None, mask or None).
+    Train with ``fit(model, batches, optimizer, epochs, step=word2vec_step)``. Chapter 13.
     """
-    epochs = check_positive_int(epochs, "train_word2vec", "epochs")
-    batch_size = check_positive_int(batch_size, "train_word2vec", "batch_size")
-    inputs, targets = np.asarray(inputs), np.asarray(targets)
-    if inputs.shape[0] != targets.shape[0] or targets.shape[0] == 0:
-        raise ValueError(f"train_word2vec expected as many inputs as targets (at least one); "
-                         f"got {inputs.shape[0]} and {targets.shape[0]}")
-    if model.loss == "negative" and sampler is None:
-        raise ValueError("train_word2vec expected a UnigramSampler for loss='negative'; got None")
-    rng = make_rng(rng, "train_word2vec")
-    history = []
-    for _ in range(epochs):
-        order = rng.permutation(targets.shape[0])
-        total = 0.0
-        for start in range(0, order.size, batch_size):
-            idx = order[start:start + batch_size]
-            neg = sampler.sample((idx.size, num_negatives)) if model.loss == "negative" else None
-            extra = {} if mask is None else {"mask": mask[idx]}
-            optimizer.zero_grad()
-            loss = model.forward(inputs[idx], targets[idx], neg, **extra)
-            model.backward(1.0)
-            optimizer.step()
-            total += loss * idx.size
-        history.append(total / order.size)
-    return history
+    return Word2VecBatches(inputs, targets, batch_size, sampler, num_negatives, mask, rng)
+
+
+class Word2VecBatches:
+    """The re-iterable of :func:`word2vec_batches`: a fresh permutation on every pass."""
+
+    def __init__(self, inputs, targets, batch_size, sampler, num_negatives, mask, rng):
+        self.batch_size = check_positive_int(batch_size, "word2vec_batches", "batch_size")
+        self.inputs, self.targets = np.asarray(inputs), np.asarray(targets)
+        if self.inputs.shape[0] != self.targets.shape[0] or self.targets.shape[0] == 0:
+            raise ValueError(f"word2vec_batches expected as many inputs as targets (at least "
+                             f"one); got {self.inputs.shape[0]} and {self.targets.shape[0]}")
+        self.sampler, self.num_negatives, self.mask = sampler, num_negatives, mask
+        self.rng = make_rng(rng, "word2vec_batches")
+
+    def __iter__(self):
+        order = self.rng.permutation(self.targets.shape[0])
+        for start in range(0, order.size, self.batch_size):
+            idx = order[start:start + self.batch_size]
+            neg = None if self.sampler is None else self.sampler.sample((idx.size, self.num_negatives))
+            mask = None if self.mask is None else self.mask[idx]
+            yield self.inputs[idx], self.targets[idx], neg, mask
+
+
+def word2vec_step(model: _Word2Vec, batch) -> float:
+    """A ``fit`` step for SkipGram/CBOW, which are their own loss: forward, then backward(1)."""
+    inputs, targets, negatives, mask = batch
+    if model.loss == "negative" and negatives is None:
+        raise ValueError("word2vec_step expected negatives for loss='negative' "
+                         "(give word2vec_batches a UnigramSampler); got None")
+    extra = {} if mask is None else {"mask": mask}
+    loss = model.forward(inputs, targets, negatives if model.loss == "negative" else None, **extra)
+    model.backward(1.0)
+    return loss
