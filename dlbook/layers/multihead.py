@@ -117,12 +117,12 @@ class MultiheadAttention(Layer):
                              f"value {value.shape}")
         (N, Tq, _), Tk = query.shape, key.shape[1]
         mask = self._allowed(N, Tq, Tk, key_padding_mask, attn_mask)
-        Q, K, V = (self._split(proj(x)) for x, proj in
-                   ((query, self.q_proj), (key, self.k_proj), (value, self.v_proj)))  # (N, h, T, E / h)
+        Q, K, V = (self._split(proj(x)) for x, proj in  # (N, h, T, E / h) each
+                   ((query, self.q_proj), (key, self.k_proj), (value, self.v_proj)))
         heads, weights = scaled_dot_product_attention(Q, K, V, mask)
         self.attn_weights = weights
         self._cache = (query.shape, Q, K, V, weights)
-        return self.out_proj(self._merge(heads))  # concat of the heads (N, Tq, E), then W_o
+        return self.out_proj(self._merge(heads))  # the heads side by side (N, Tq, E), then W_o
 
     def backward(self, dout: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(dquery, dkey, dvalue); adds every parameter gradient into grads."""
