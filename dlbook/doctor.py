@@ -32,12 +32,12 @@ def package_versions() -> dict[str, str]:
 
 
 def device_report() -> str:
-    """The device dlbook.utils.default_device() picks, with the GPU's name when there is one."""
+    """The device dlbook.twins.default_device() picks, with the GPU's name when there is one."""
     try:
         import torch
     except ImportError:
         return "no torch: cross-checks cannot run"
-    from dlbook.utils import default_device
+    from dlbook.twins import default_device
 
     device = default_device()
     if device.type == "cuda":

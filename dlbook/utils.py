@@ -1,8 +1,9 @@
-"""Seeding and device helpers: explicit randomness, one place that picks the device.
+"""Seeding helpers: explicit randomness.
 
 Nothing here runs at import time. Randomness in the package always comes from
 an explicit ``numpy.random.Generator``; :func:`seed_everything` exists for
-notebooks that also use Python's ``random`` and PyTorch.
+notebooks that also use Python's ``random`` and PyTorch. The one helper that
+picks the device is :func:`dlbook.twins.default_device`.
 """
 
 from __future__ import annotations
@@ -45,28 +46,3 @@ def seed_everything(seed: int) -> np.random.Generator:
     if torch is not None:
         torch.manual_seed(seed)
     return make_rng(seed)
-
-
-def default_device():
-    """The best available ``torch.device``: CUDA, then Apple MPS, then CPU (imports torch)."""
-    import torch
-
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def available_devices() -> list[str]:
-    """Names of every device a cross-check can run on, CPU first (imports torch)."""
-    import torch
-
-    devices = ["cpu"]
-    if torch.cuda.is_available():
-        devices.append("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        devices.append("mps")
-    return devices

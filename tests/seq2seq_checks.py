@@ -58,13 +58,21 @@ def numeric_errors(model, src, tgt) -> dict[str, float]:
 
 
 def assert_matches_torch(model, device) -> None:
-    """Loss and every gradient equal those of the torch twin (dlbook.models.seq2seq_torch)."""
-    from dlbook.models.seq2seq_torch import torch_seq2seq_loss
+    """Loss and every gradient equal those of the torch twin (dlbook.twins.to_torch)."""
+    import torch
+
+    from dlbook.twins import to_torch, torch_grads
 
     model.zero_grad()
     value = loss_and_backward(model, SRC, TGT)
-    loss_t, grads_t = torch_seq2seq_loss(model, SRC, TGT, device=device)
-    assert abs(value - loss_t) < TORCH_TOL
+    twin = to_torch(model, device=device)
+    src, tgt = (torch.as_tensor(a, device=device) for a in (SRC, TGT))
+    logits = twin(src, tgt[:, :-1])  # (N, Tt - 1, V)
+    loss_t = torch.nn.functional.cross_entropy(logits.flatten(0, 1), tgt[:, 1:].flatten(),
+                                               ignore_index=model.pad_index)
+    loss_t.backward()
+    grads_t = torch_grads(model, twin)
+    assert abs(value - loss_t.item()) < TORCH_TOL
     assert sorted(grads_t) == sorted(model.grads)
     for name, g in grads_t.items():
         np.testing.assert_allclose(model.grads[name], g, rtol=TORCH_TOL, atol=TORCH_TOL, err_msg=name)

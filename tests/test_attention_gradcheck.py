@@ -24,7 +24,8 @@ from dlbook.layers.multihead import MultiheadAttention
 from dlbook.layers.positional import PositionalEncoding
 from dlbook.layers.transformer import FeedForward, TransformerDecoderLayer, TransformerEncoderLayer
 from dlbook.models.gpt import GPT
-from layer_protocol import assert_accumulates_until_zero_grad, assert_dout_unchanged
+from layer_protocol import (assert_accumulates_until_zero_grad,
+                            assert_backward_returns_input_gradients, assert_dout_unchanged)
 
 F64 = np.float64
 SELF = "self"
@@ -203,6 +204,21 @@ def test_gradients_match_numerical_gradients(case):
 def test_backward_leaves_dout_unchanged(case):
     layer, x, rng = build(case)
     assert_dout_unchanged(layer, x, rng)
+
+
+VIEW_CASES = [c for c in REGISTRY if c.name.startswith(("MultiheadAttention", "Transformer"))]
+
+
+@pytest.mark.parametrize("case", VIEW_CASES, ids=lambda c: c.name)
+def test_backward_returns_the_gradients_of_the_forward_inputs(case):
+    """(dquery, dkey, dvalue) and (dtgt, dmemory) as a tuple, dsrc alone; no _dmemory attribute."""
+    view, x, rng = build(case)
+    if view.argument == SELF:
+        args = (x, x, x)
+    else:
+        args = list(view.args)
+        args[view.argument] = x
+    assert_backward_returns_input_gradients(view.layer, tuple(args), rng, view.kwargs)
 
 
 @pytest.mark.parametrize("case", REGISTRY, ids=lambda c: c.name)

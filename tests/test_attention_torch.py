@@ -13,12 +13,10 @@ Mask conventions (the one place to be careful):
   their twin gets ``~m``.
 * ``key_padding_mask``: True = padding in both.
 
-Parameter names are mapped with :func:`dlbook.models.gpt.multihead_state_dict`
-and friends; gradients are mapped the same way by copying them into a clone's
-parameters (:func:`grads_state`).
+The twins come from :func:`dlbook.twins.to_torch` (parameter names mapped by
+its registry); :func:`dlbook.twins.torch_grads` gives torch's gradients under
+our names.
 """
-
-import copy
 
 import numpy as np
 import pytest
@@ -28,12 +26,10 @@ from dlbook.layers.attention import scaled_dot_product_attention as sdpa
 from dlbook.layers.loss import CrossEntropyLoss
 from dlbook.layers.multihead import MultiheadAttention
 from dlbook.layers.transformer import TransformerDecoderLayer, TransformerEncoderLayer
-from dlbook.models.gpt import (GPT, copy_gpt_to_torch, copy_torch_to_gpt,
-                               encoder_layer_state_dict, gpt_state_dict, gpt_torch,
-                               multihead_state_dict)
+from dlbook.models.gpt import GPT
 
 torch = pytest.importorskip("torch")
-from dlbook.torch_ref import to_numpy, to_torch  # noqa: E402  (imports torch)
+from dlbook.twins import as_tensor, to_numpy, to_torch, torch_grads  # noqa: E402  (imports torch)
 
 TOL = 1e-10
 F64 = np.float64
@@ -52,27 +48,12 @@ def randomise(layer):
     return layer
 
 
-def load(module, state, device):
-    """Load our numpy state (torch names) into a float64 torch module on device."""
-    module.to(device, torch.float64)
-    module.load_state_dict({k: to_torch(v, device) for k, v in state.items()}, strict=True)
-    return module
-
-
-def grads_state(layer, state_fn):
-    """Our gradients under torch names: a clone whose parameters are overwritten by the grads."""
-    clone = copy.deepcopy(layer)
-    for k, p in clone.params.items():
-        p[...] = layer.grads[k]
-    return state_fn(clone)
-
-
-def assert_grads_match(layer, module, state_fn, tol=TOL):
-    ours = grads_state(layer, state_fn)
-    theirs = dict(module.named_parameters())
-    assert set(ours) == set(theirs)
-    for name, g in ours.items():
-        assert_close(g, theirs[name].grad, name, tol)
+def assert_grads_match(layer, module, tol=TOL):
+    """Every parameter gradient of the twin (under our names) equals ours."""
+    theirs = torch_grads(layer, module)
+    assert set(theirs) == set(layer.grads)
+    for name, g in theirs.items():
+        assert_close(layer.grads[name], g, name, tol)
 
 
 def random_allowed(shape):
@@ -92,11 +73,11 @@ def test_scaled_dot_product_attention(kind, device):
     scale = 0.3 if kind == "scale" else None
     out, weights = sdpa(q, k, v, mask, scale)
     grads = scaled_dot_product_attention_backward(dout, (q, k, v, weights, scale))
-    qt, kt, vt = (to_torch(a, device, requires_grad=True) for a in (q, k, v))
+    qt, kt, vt = (as_tensor(a, device, requires_grad=True) for a in (q, k, v))
     kwargs = {"is_causal": True} if kind == "causal" else {
         "attn_mask": None if mask is None else torch.as_tensor(mask, device=qt.device), "scale": scale}
     out_t = torch.nn.functional.scaled_dot_product_attention(qt, kt, vt, **kwargs)
-    out_t.backward(to_torch(dout, device))
+    out_t.backward(as_tensor(dout, device))
     assert_close(out, out_t, "out")
     for name, ours, t in zip("qkv", grads, (qt, kt, vt)):
         assert_close(ours, t.grad, f"d{name}")
@@ -104,17 +85,12 @@ def test_scaled_dot_product_attention(kind, device):
 
 # multi-head attention -------------------------------------------------------------------
 
-def torch_mha(ours, device):
-    ref = torch.nn.MultiheadAttention(E, H, batch_first=True)
-    return load(ref, multihead_state_dict(ours), device)
-
-
 @pytest.mark.parametrize("cross", [False, True], ids=["self", "cross"])
 @pytest.mark.parametrize("masks", ["none", "padding", "attn", "both"])
 @pytest.mark.parametrize("average", [True, False], ids=["averaged", "per-head"])
 def test_multihead_attention(cross, masks, average, device):
     ours = randomise(MultiheadAttention(E, H, rng=0, dtype=F64))
-    ref = torch_mha(ours, device)
+    ref = to_torch(ours, device)
     Tk = TK if cross else TQ
     x = RNG.normal(size=(N, TQ, E))
     key, value = (RNG.normal(size=(N, Tk, E)), RNG.normal(size=(N, Tk, E))) if cross else (x, x)
@@ -127,14 +103,14 @@ def test_multihead_attention(cross, masks, average, device):
     dout = RNG.normal(size=(N, TQ, E))
     out = ours(x, key, value, key_padding_mask=kpm, attn_mask=attn)
     dq, dk, dv = ours.backward(dout)
-    xt = to_torch(x, device, requires_grad=True)
-    kt, vt = ((to_torch(key, device, requires_grad=True), to_torch(value, device, requires_grad=True))
+    xt = as_tensor(x, device, requires_grad=True)
+    kt, vt = ((as_tensor(key, device, requires_grad=True), as_tensor(value, device, requires_grad=True))
               if cross else (xt, xt))
     as_t = lambda m: None if m is None else torch.as_tensor(m, device=xt.device)  # noqa: E731
     out_t, w_t = ref(xt, kt, vt, key_padding_mask=as_t(kpm),
                      attn_mask=None if attn is None else as_t(~attn),  # torch: True = NOT allowed
                      need_weights=True, average_attn_weights=average)
-    out_t.backward(to_torch(dout, device))
+    out_t.backward(as_tensor(dout, device))
     assert_close(out, out_t, "out")
     assert_close(ours.attn_weights.mean(axis=1) if average else ours.attn_weights, w_t, "weights")
     if cross:
@@ -143,7 +119,7 @@ def test_multihead_attention(cross, masks, average, device):
         assert_close(dv, vt.grad, "dvalue")
     else:
         assert_close(dq + dk + dv, xt.grad, "dx")
-    assert_grads_match(ours, ref, multihead_state_dict)
+    assert_grads_match(ours, ref)
 
 
 # Transformer layers --------------------------------------------------------------------
@@ -153,9 +129,7 @@ def test_multihead_attention(cross, masks, average, device):
 def test_transformer_encoder_layer(norm_first, masks, device):
     ours = randomise(TransformerEncoderLayer(E, H, dim_feedforward=12, norm_first=norm_first,
                                              rng=0, dtype=F64))
-    ref = torch.nn.TransformerEncoderLayer(E, H, dim_feedforward=12, dropout=0.0,
-                                           batch_first=True, norm_first=norm_first)
-    load(ref, encoder_layer_state_dict(ours), device)
+    ref = to_torch(ours, device)  # torch.nn.TransformerEncoderLayer(batch_first=True)
     x, dout = RNG.normal(size=(N, TQ, E)), RNG.normal(size=(N, TQ, E))
     mask = kpm = None
     if masks:
@@ -163,43 +137,34 @@ def test_transformer_encoder_layer(norm_first, masks, device):
         kpm[0, -1] = True
     out = ours(x, src_mask=mask, src_key_padding_mask=kpm)
     dx = ours.backward(dout)
-    xt = to_torch(x, device, requires_grad=True)
+    xt = as_tensor(x, device, requires_grad=True)
     as_t = lambda m: None if m is None else torch.as_tensor(m, device=xt.device)  # noqa: E731
     out_t = ref(xt, src_mask=None if mask is None else as_t(~mask), src_key_padding_mask=as_t(kpm))
-    out_t.backward(to_torch(dout, device))
+    out_t.backward(as_tensor(dout, device))
     assert_close(out, out_t, "out")
     assert_close(dx, xt.grad, "dx")
-    assert_grads_match(ours, ref, encoder_layer_state_dict)
-
-
-def decoder_layer_state_dict(layer):
-    """TransformerDecoderLayer -> torch names: the encoder's, plus multihead_attn and norm3."""
-    state = encoder_layer_state_dict(layer)  # self_attn, linear1/2 and every norm_i
-    state.update(multihead_state_dict(layer.multihead_attn, "multihead_attn."))
-    return state
+    assert_grads_match(ours, ref)
 
 
 @pytest.mark.parametrize("norm_first", [False, True], ids=["post-norm", "pre-norm"])
 def test_transformer_decoder_layer(norm_first, device):
     ours = randomise(TransformerDecoderLayer(E, H, dim_feedforward=12, norm_first=norm_first,
                                              rng=0, dtype=F64))
-    ref = torch.nn.TransformerDecoderLayer(E, H, dim_feedforward=12, dropout=0.0,
-                                           batch_first=True, norm_first=norm_first)
-    load(ref, decoder_layer_state_dict(ours), device)
+    ref = to_torch(ours, device)  # torch.nn.TransformerDecoderLayer(batch_first=True)
     tgt, memory = RNG.normal(size=(N, TQ, E)), RNG.normal(size=(N, TK, E))
     mkpm = np.zeros((N, TK), dtype=bool)
     mkpm[1, -3:] = True
     dout = RNG.normal(size=(N, TQ, E))
     out = ours(tgt, memory, memory_key_padding_mask=mkpm)  # causal self-attention by default
     dtgt, dmem = ours.backward(dout)
-    tt, mt = to_torch(tgt, device, requires_grad=True), to_torch(memory, device, requires_grad=True)
+    tt, mt = as_tensor(tgt, device, requires_grad=True), as_tensor(memory, device, requires_grad=True)
     out_t = ref(tt, mt, tgt_mask=torch.as_tensor(~causal_mask(TQ), device=tt.device),
                 memory_key_padding_mask=torch.as_tensor(mkpm, device=tt.device))
-    out_t.backward(to_torch(dout, device))
+    out_t.backward(as_tensor(dout, device))
     assert_close(out, out_t, "out")
     assert_close(dtgt, tt.grad, "dtgt")
     assert_close(dmem, mt.grad, "dmemory")
-    assert_grads_match(ours, ref, decoder_layer_state_dict)
+    assert_grads_match(ours, ref)
 
 
 # tiny GPT ------------------------------------------------------------------------
@@ -208,8 +173,7 @@ def test_transformer_decoder_layer(norm_first, device):
 def test_gpt_matches_its_torch_twin(positional, device):
     ours = randomise(GPT(11, block_size=7, d_model=8, nhead=2, num_layers=2,
                          positional=positional, rng=0, dtype=F64))
-    ref = gpt_torch(**ours.config).to(device, torch.float64)
-    copy_gpt_to_torch(ours, ref)
+    ref = to_torch(ours, device)
     ids, targets = RNG.integers(0, 11, size=(3, 7)), RNG.integers(0, 11, size=(3, 7))
     criterion = CrossEntropyLoss()
     logits = ours(ids)
@@ -222,15 +186,4 @@ def test_gpt_matches_its_torch_twin(positional, device):
     loss_t.backward()
     assert_close(logits, logits_t, "logits", 1e-9)
     assert abs(loss - loss_t.item()) < 1e-9
-    assert_grads_match(ours, ref, gpt_state_dict, 1e-9)
-
-
-def test_copy_torch_to_gpt_round_trip():
-    ours = GPT(11, block_size=7, d_model=8, nhead=2, num_layers=1, rng=0, dtype=F64)
-    ref = gpt_torch(**ours.config).double()  # torch's own random initialisation
-    copy_torch_to_gpt(ref, ours)
-    for name, value in gpt_state_dict(ours).items():
-        assert_close(value, ref.state_dict()[name], name)
-    ids = RNG.integers(0, 11, size=(2, 7))
-    with torch.no_grad():
-        assert_close(ours(ids), ref(torch.as_tensor(ids)), "logits", 1e-9)
+    assert_grads_match(ours, ref, 1e-9)

@@ -7,15 +7,19 @@ from dlbook.layers import Sequential
 from dlbook.layers.conv_transpose import ConvTranspose2d
 from dlbook.layers.upsample import Upsample
 from dlbook.models.autoencoder import (DECODERS, ENCODER_LAYERS, conv_autoencoder,
-                                       conv_autoencoder_torch, copy_autoencoder_weights,
                                        encoder_decoder, train_autoencoder_torch)
 from dlbook.plot.generative import (plot_class_histogram, plot_digit_grid, plot_reconstructions,
                                     tile_images)
 
 torch = pytest.importorskip("torch")
-from dlbook.torch_ref import to_numpy, to_torch  # noqa: E402  (imports torch)
+from dlbook.twins import as_tensor, copy_weights, to_numpy, to_torch  # noqa: E402
 
 F64 = np.float64
+
+
+def torch_autoencoder(code_channels=4, width=16, decoder="transpose", seed=0):
+    """The PyTorch twin of a float32 numpy autoencoder, on the CPU."""
+    return to_torch(conv_autoencoder(code_channels, width, decoder, rng=seed), device="cpu")
 
 
 def digits(n, seed=0):
@@ -45,14 +49,13 @@ def test_shapes_code_and_layer_kinds(decoder):
 def test_numpy_and_torch_twins_agree_forward_and_backward(decoder, device):
     rng = np.random.default_rng(1)
     ours = conv_autoencoder(4, 6, decoder, rng=2, dtype=F64)
-    theirs = conv_autoencoder_torch(4, 6, decoder).to(device=device, dtype=torch.float64)
-    copy_autoencoder_weights(ours, theirs)
+    theirs = to_torch(ours, device=device)  # float64, like ours
     x = rng.uniform(size=(3, 1, 28, 28))
     y = ours(x)
     dout = 2 * (y - x) / y.size  # d MSE / dy
     ours.backward(dout)
-    yt = theirs(to_torch(x, device))
-    torch.mean((yt - to_torch(x, device)) ** 2).backward()
+    yt = theirs(as_tensor(x, device))
+    torch.mean((yt - as_tensor(x, device)) ** 2).backward()
     np.testing.assert_allclose(y, to_numpy(yt), rtol=1e-10, atol=1e-12)
     grads = [p.grad for m in theirs.modules() if hasattr(m, "weight") for p in (m.weight, m.bias)]
     np.testing.assert_allclose(np.concatenate([g.ravel() for g in ours.grads.values()]),
@@ -62,23 +65,26 @@ def test_numpy_and_torch_twins_agree_forward_and_backward(decoder, device):
 
 def test_copy_from_torch_and_mismatches():
     torch.manual_seed(0)
-    theirs = conv_autoencoder_torch(2, 4)
+    theirs = torch_autoencoder(2, 4, seed=1)
+    for module in theirs:
+        if hasattr(module, "reset_parameters"):
+            module.reset_parameters()  # PyTorch's own initialisation
     ours = conv_autoencoder(2, 4, rng=0)
     W_before = ours.params["0.W"]
-    copy_autoencoder_weights(ours, theirs, to_torch=False)
+    copy_weights(theirs, ours)
     assert ours.params["0.W"] is W_before  # copied in place
     x = digits(2, seed=1)
     with torch.no_grad():
         y_ref = theirs(torch.as_tensor(x)).numpy()
     np.testing.assert_allclose(ours(x), y_ref, rtol=1e-5, atol=1e-6)
-    with pytest.raises(ValueError, match="the same layers"):
-        copy_autoencoder_weights(conv_autoencoder(2, 4, "nearest", rng=0), theirs)
-    with pytest.raises(ValueError, match="has shape"):
-        copy_autoencoder_weights(conv_autoencoder(3, 4, rng=0), theirs)
-    no_bias = conv_autoencoder_torch(2, 4)
+    with pytest.raises(ValueError, match="is not the twin of Sequential"):
+        copy_weights(conv_autoencoder(2, 4, "nearest", rng=0), theirs)
+    with pytest.raises(ValueError, match=r"Sequential expected 3.weight of shape \(3, 4, 3, 3\)"):
+        copy_weights(conv_autoencoder(3, 4, rng=0), theirs)
+    no_bias = torch_autoencoder(2, 4)
     no_bias[0].bias = None
-    with pytest.raises(ValueError, match="bias in only one"):
-        copy_autoencoder_weights(ours, no_bias)
+    with pytest.raises(ValueError, match=r"has no \['0.bias'\]"):
+        copy_weights(ours, no_bias)
 
 
 @pytest.fixture
@@ -95,7 +101,7 @@ def test_training_reduces_the_error_and_is_deterministic(one_thread):
 
     def run():
         torch.manual_seed(0)
-        model = conv_autoencoder_torch(2, 4)
+        model = torch_autoencoder(2, 4)
         return train_autoencoder_torch(model, X[:80], X[80:], epochs=2, batch_size=40,
                                        seed=3, device="cpu")
 
@@ -103,12 +109,12 @@ def test_training_reduces_the_error_and_is_deterministic(one_thread):
     assert first == second
     assert len(first["train_loss"]) == len(first["val_loss"]) == 2
     assert first["val_loss"][1] < first["val_loss"][0]
-    assert train_autoencoder_torch(conv_autoencoder_torch(2, 4), X[:10], epochs=1,
+    assert train_autoencoder_torch(torch_autoencoder(2, 4), X[:10], epochs=1,
                                    device="cpu")["val_loss"] == []
 
 
 def test_default_device_path_runs():
-    history = train_autoencoder_torch(conv_autoencoder_torch(1, 2), digits(8), epochs=1)
+    history = train_autoencoder_torch(torch_autoencoder(1, 2), digits(8), epochs=1)
     assert np.isfinite(history["train_loss"][0])
 
 
@@ -116,13 +122,13 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="code_channels to be a positive int"):
         conv_autoencoder(0)
     with pytest.raises(ValueError, match="decoder to be one of"):
-        conv_autoencoder_torch(decoder="pixelshuffle")
+        conv_autoencoder(decoder="pixelshuffle")
     with pytest.raises(ValueError, match="more than 6 layers"):
         encoder_decoder(Sequential())
     with pytest.raises(ValueError, match=r"X_train of shape \(N, 1, 28, 28\)"):
-        train_autoencoder_torch(conv_autoencoder_torch(), np.zeros((4, 784)))
+        train_autoencoder_torch(torch_autoencoder(), np.zeros((4, 784)))
     with pytest.raises(ValueError, match="epochs to be a positive int"):
-        train_autoencoder_torch(conv_autoencoder_torch(), digits(4), epochs=0)
+        train_autoencoder_torch(torch_autoencoder(), digits(4), epochs=0)
 
 
 def test_tile_images_layout():

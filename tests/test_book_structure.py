@@ -123,7 +123,7 @@ def test_every_public_name_has_a_docstring_naming_its_chapter():
     sys.path.insert(0, str(ROOT / "scripts"))
     from api_pages import public_modules
 
-    infrastructure = {"dlbook", "dlbook.utils", "dlbook.source", "dlbook.doctor", "dlbook.torch_ref",
+    infrastructure = {"dlbook", "dlbook.utils", "dlbook.source", "dlbook.doctor",
                       "dlbook.results", "dlbook.data.download", "dlbook.data.idx"}
     missing, no_chapter = [], []
     for name in public_modules():

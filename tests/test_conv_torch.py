@@ -15,7 +15,7 @@ from dlbook.layers.conv1d import Conv1d
 from dlbook.layers.im2col import conv_output_size
 
 torch = pytest.importorskip("torch")
-from dlbook.torch_ref import to_numpy, to_torch  # noqa: E402  (imports torch)
+from dlbook.twins import as_tensor, to_numpy  # noqa: E402  (imports torch)
 
 TOL = 1e-10
 F64 = np.float64
@@ -61,13 +61,13 @@ def randomised(layer, rng):
 def run_both(layer, torch_fn, x, device, input_grad=True):
     """Forward and backward in dlbook and torch with the same parameters; compares everything."""
     rng = np.random.default_rng(1)
-    Wt = to_torch(layer.params["W"], device, requires_grad=True)
-    bt = to_torch(layer.params["b"], device, requires_grad=True) if "b" in layer.params else None
-    xt = to_torch(x, device, requires_grad=input_grad)
+    Wt = as_tensor(layer.params["W"], device, requires_grad=True)
+    bt = as_tensor(layer.params["b"], device, requires_grad=True) if "b" in layer.params else None
+    xt = as_tensor(x, device, requires_grad=input_grad)
     yt = torch_fn(xt, Wt, bt)
     y = layer(x)
     dout = rng.normal(size=y.shape)
-    yt.backward(to_torch(dout, device))
+    yt.backward(as_tensor(dout, device))
     dx = layer.backward(dout)
     assert y.shape == tuple(yt.shape)
     assert_close(y, yt, "y")
@@ -113,10 +113,10 @@ def test_weights_cross_into_torch_modules_without_a_transpose(device):
     ref = torch.nn.Conv2d(3, 5, (3, 2), stride=2, padding=1, dtype=torch.float64, device=device)
     assert tuple(ref.weight.shape) == ours.params["W"].shape
     with torch.no_grad():
-        ref.weight.copy_(to_torch(ours.params["W"], device))
-        ref.bias.copy_(to_torch(ours.params["b"], device))
+        ref.weight.copy_(as_tensor(ours.params["W"], device))
+        ref.bias.copy_(as_tensor(ours.params["b"], device))
     x = rng.normal(size=(2, 3, 7, 6))
-    assert_close(ours(x), ref(to_torch(x, device)), "y")
+    assert_close(ours(x), ref(as_tensor(x, device)), "y")
     line = Conv1d(4, 3, 3, rng=0, dtype=F64)
     assert tuple(torch.nn.Conv1d(4, 3, 3).weight.shape) == line.params["W"].shape
 

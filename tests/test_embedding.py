@@ -234,35 +234,35 @@ def test_embedding_bag_bad_input(call, error, message):
 @pytest.mark.parametrize("padding_idx", [None, 0])
 def test_embedding_matches_torch(padding_idx, device):
     torch = pytest.importorskip("torch")
-    from dlbook.torch_ref import to_numpy, to_torch
+    from dlbook.twins import as_tensor, to_numpy
 
     rng = np.random.default_rng(3)
     ours = Embedding(5, 3, padding_idx=padding_idx, rng=rng, dtype=F64)
     ref = torch.nn.Embedding(5, 3, padding_idx=padding_idx, dtype=torch.float64, device=device)
     with torch.no_grad():
-        ref.weight.copy_(to_torch(ours.params["W"], device))
+        ref.weight.copy_(as_tensor(ours.params["W"], device))
     dout = rng.normal(size=IDS.shape + (3,))
     out = ours(IDS)
     ours.backward(dout)
     out_t = ref(torch.as_tensor(IDS, device=device))
-    out_t.backward(to_torch(dout, device))
+    out_t.backward(as_tensor(dout, device))
     np.testing.assert_allclose(out, to_numpy(out_t), rtol=0, atol=1e-12)
     np.testing.assert_allclose(ours.grads["W"], to_numpy(ref.weight.grad), rtol=1e-12, atol=1e-12)
 
 
 def test_meanpool_matches_torch(device):
     torch = pytest.importorskip("torch")
-    from dlbook.torch_ref import to_numpy, to_torch
+    from dlbook.twins import as_tensor, to_numpy
 
     rng = np.random.default_rng(4)
     x, dout = rng.normal(size=(3, 4, 5)), rng.normal(size=(3, 5))
     pool = MeanPool()
     out = pool(x, MASK)
     dx = pool.backward(dout)
-    xt = to_torch(x, device, requires_grad=True)
+    xt = as_tensor(x, device, requires_grad=True)
     m = torch.as_tensor(MASK, device=device).unsqueeze(-1).to(torch.float64)  # (N, T, 1)
     out_t = (xt * m).sum(dim=1) / m.sum(dim=1).clamp(min=1)
-    out_t.backward(to_torch(dout, device))
+    out_t.backward(as_tensor(dout, device))
     np.testing.assert_allclose(out, to_numpy(out_t), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(dx, to_numpy(xt.grad), rtol=1e-12, atol=1e-12)
 
@@ -271,18 +271,18 @@ def test_meanpool_matches_torch(device):
 @pytest.mark.parametrize("padding_idx", [None, 0])
 def test_embedding_bag_matches_torch(mode, padding_idx, device):
     torch = pytest.importorskip("torch")
-    from dlbook.torch_ref import to_numpy, to_torch
+    from dlbook.twins import as_tensor, to_numpy
 
     rng = np.random.default_rng(7)
     ours = EmbeddingBag(5, 3, mode=mode, padding_idx=padding_idx, rng=rng, dtype=F64)
     ref = torch.nn.EmbeddingBag(5, 3, mode=mode, padding_idx=padding_idx, dtype=torch.float64,
                                 device=device)
     with torch.no_grad():
-        ref.weight.copy_(to_torch(ours.params["W"], device))
+        ref.weight.copy_(as_tensor(ours.params["W"], device))
     dout = rng.normal(size=(3, 3))
     out = ours(IDS)
     ours.backward(dout)
     out_t = ref(torch.as_tensor(IDS, device=device))
-    out_t.backward(to_torch(dout, device))
+    out_t.backward(as_tensor(dout, device))
     np.testing.assert_allclose(out, to_numpy(out_t), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(ours.grads["W"], to_numpy(ref.weight.grad), rtol=1e-12, atol=1e-12)

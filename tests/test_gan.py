@@ -113,7 +113,7 @@ def test_training_runs_on_every_device(device):
 
 
 def test_default_device_is_used_when_none_is_given():
-    from dlbook.utils import default_device
+    from dlbook.twins import default_device
 
     run = train_gan(fake_digits(16)[0], steps=1, batch_size=4, hidden=4)
     assert next(run.discriminator.parameters()).device.type == default_device().type

@@ -1,4 +1,4 @@
-"""show_source, seeding, devices, the torch reference module and the plotting helpers."""
+"""show_source, seeding, devices, the array helpers of dlbook.twins and the plotting helpers."""
 
 import subprocess
 import sys
@@ -64,19 +64,20 @@ def test_seed_everything_seeds_torch_when_imported():
 
 def test_devices():
     torch = pytest.importorskip("torch")
-    devs = utils.available_devices()
+    from dlbook import twins
+    devs = twins.available_devices()
     assert devs[0] == "cpu"
     assert ("cuda" in devs) == torch.cuda.is_available()
-    assert utils.default_device().type in devs
+    assert twins.default_device().type in devs
 
 
-def test_torch_ref_round_trip(device):
-    from dlbook import torch_ref
+def test_twins_tensors_round_trip(device):
+    from dlbook import twins
     x = np.arange(6.0).reshape(2, 3)
-    t = torch_ref.to_torch(x, device)
+    t = twins.as_tensor(x, device)
     assert str(t.device).startswith(device)
-    np.testing.assert_array_equal(torch_ref.to_numpy(t), x)
-    y, (dx,) = torch_ref.value_and_grad(lambda a: (a ** 2).sum(dim=1), [x], device)
+    np.testing.assert_array_equal(twins.to_numpy(t), x)
+    y, (dx,) = twins.value_and_grad(lambda a: (a ** 2).sum(dim=1), [x], device)
     np.testing.assert_allclose(y, (x ** 2).sum(axis=1))
     np.testing.assert_allclose(dx, 2 * x)
 

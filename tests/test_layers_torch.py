@@ -14,7 +14,7 @@ from dlbook.layers import (BatchNorm1d, CrossEntropyLoss, Dropout, LayerNorm, Li
                            ReLU, Sequential, Sigmoid, Tanh)
 
 torch = pytest.importorskip("torch")
-from dlbook.torch_ref import to_numpy, to_torch  # noqa: E402  (imports torch)
+from dlbook.twins import as_tensor, to_numpy  # noqa: E402  (imports torch)
 
 TOL = 1e-10
 F64 = np.float64
@@ -28,9 +28,9 @@ def assert_close(ours, theirs, what=""):
 
 def torch_forward_backward(module, x, dout, device):
     """Run a torch module on x and backpropagate dout; returns (y, dx) as tensors."""
-    xt = to_torch(x, device, requires_grad=True)
+    xt = as_tensor(x, device, requires_grad=True)
     yt = module(xt)
-    yt.backward(to_torch(dout, device))
+    yt.backward(as_tensor(dout, device))
     return yt, xt.grad
 
 
@@ -39,7 +39,7 @@ def copy_params(ours, theirs, mapping):
     with torch.no_grad():
         for name, (torch_name, transpose) in mapping.items():
             value = ours.params[name].T if transpose else ours.params[name]
-            getattr(theirs, torch_name).copy_(to_torch(value, getattr(theirs, torch_name).device))
+            getattr(theirs, torch_name).copy_(as_tensor(value, getattr(theirs, torch_name).device))
 
 
 LINEAR_MAP = {"W": ("weight", True), "b": ("bias", False)}
@@ -78,9 +78,9 @@ def test_activations(ours, ref, device):
 
 def test_cross_entropy_loss(device):
     logits, targets, dout = 3 * RNG.normal(size=(7, 4)), RNG.integers(0, 4, size=7), 0.7
-    zt = to_torch(logits, device, requires_grad=True)
+    zt = as_tensor(logits, device, requires_grad=True)
     loss_t = torch.nn.CrossEntropyLoss()(zt, torch.as_tensor(targets, device=zt.device))
-    loss_t.backward(to_torch(dout, device))
+    loss_t.backward(as_tensor(dout, device))
     ours = CrossEntropyLoss()
     assert abs(ours(logits, targets) - loss_t.item()) < TOL
     assert_close(ours.backward(dout), zt.grad, "dlogits")
@@ -88,9 +88,9 @@ def test_cross_entropy_loss(device):
 
 def test_mse_loss(device):
     x, t, dout = RNG.normal(size=(5, 3)), RNG.normal(size=(5, 3)), 1.3
-    xt = to_torch(x, device, requires_grad=True)
-    loss_t = torch.nn.MSELoss()(xt, to_torch(t, device))
-    loss_t.backward(to_torch(dout, device))
+    xt = as_tensor(x, device, requires_grad=True)
+    loss_t = torch.nn.MSELoss()(xt, as_tensor(t, device))
+    loss_t.backward(as_tensor(dout, device))
     ours = MSELoss()
     assert abs(ours(x, t) - loss_t.item()) < TOL
     assert_close(ours.backward(dout), xt.grad, "dx")
@@ -104,7 +104,7 @@ def test_sequential_with_loss(device):
     for i in (0, 2, 4):
         copy_params(randomise(ours[i]), ref[i], LINEAR_MAP)
     x, targets = RNG.normal(size=(10, 4)), RNG.integers(0, 3, size=10)
-    xt = to_torch(x, device, requires_grad=True)
+    xt = as_tensor(x, device, requires_grad=True)
     loss_t = torch.nn.functional.cross_entropy(ref(xt), torch.as_tensor(targets, device=xt.device))
     loss_t.backward()
     criterion = CrossEntropyLoss()
@@ -124,15 +124,15 @@ def test_dropout_given_the_same_mask(device):
     y, dx = ours(x), ours.backward(dout)
     keep = ours.mask != 0
     # torch's dropout is x * keep / (1 - p) for its own keep-mask; apply ours
-    keep_t = to_torch(keep, device)
-    xt = to_torch(x, device, requires_grad=True)
+    keep_t = as_tensor(keep, device)
+    xt = as_tensor(x, device, requires_grad=True)
     yt = xt * keep_t / (1 - p)
-    yt.backward(to_torch(dout, device))
+    yt.backward(as_tensor(dout, device))
     assert_close(y, yt, "y")
     assert_close(dx, xt.grad, "dx")
     # torch.nn.Dropout's own output obeys the same rule: 0 or x / (1 - p)
     torch.manual_seed(0)
-    ys = to_numpy(torch.nn.Dropout(p)(to_torch(x, device)))
+    ys = to_numpy(torch.nn.Dropout(p)(as_tensor(x, device)))
     kept = ys != 0
     assert_close(ys[kept], x[kept] / (1 - p))
     assert_close(y[keep], x[keep] / (1 - p))
@@ -143,13 +143,13 @@ def test_dropout_statistics_and_eval_match_torch(device):
     ones = np.ones(n)
     ours = Dropout(p, rng=1)(ones)
     torch.manual_seed(1)
-    theirs = to_numpy(torch.nn.Dropout(p)(to_torch(ones, device)))
+    theirs = to_numpy(torch.nn.Dropout(p)(as_tensor(ones, device)))
     tol = 5 * np.sqrt(p * (1 - p) / n)  # 5 standard errors of a Bernoulli fraction
     for y in (ours, theirs):
         assert abs(np.mean(y == 0) - p) < tol  # a fraction p dropped
         assert abs(np.mean(y) - 1.0) < tol / (1 - p)  # inverted scaling keeps the mean
     x = RNG.normal(size=(4, 5))
-    assert_close(Dropout(p, rng=2).eval()(x), torch.nn.Dropout(p).eval()(to_torch(x, device)))
+    assert_close(Dropout(p, rng=2).eval()(x), torch.nn.Dropout(p).eval()(as_tensor(x, device)))
 
 
 def test_batchnorm_train_steps_running_stats_and_eval(device):

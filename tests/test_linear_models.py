@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dlbook import numgrad, torch_ref
+from dlbook import numgrad
 from dlbook.data import make_blobs, make_linear_regression
 from dlbook.linear_models import (
     LinearRegression,
@@ -12,6 +12,7 @@ from dlbook.linear_models import (
     affine,
     gradient_descent,
 )
+from dlbook.twins import as_tensor, to_numpy
 
 GRAD_TOL = 1e-7
 TORCH_TOL = 1e-10
@@ -208,7 +209,8 @@ def test_init_is_seeded():
 # ---- PyTorch parity --------------------------------------------------------------------
 
 def torch_cost(kind, s, y, w, l2):
-    TF = torch_ref.TF
+    import torch.nn.functional as TF
+
     if kind.startswith("regression"):
         mean_loss = TF.mse_loss(s, y)
     elif kind == "logistic_01":
@@ -223,25 +225,25 @@ def torch_cost(kind, s, y, w, l2):
 @pytest.mark.parametrize("kind", KINDS)
 def test_cost_and_gradients_match_torch(kind, device):
     model, X, y = make_model(kind)
-    Xt, yt = torch_ref.to_torch(X, device), torch_ref.to_torch(y, device)
-    w = torch_ref.to_torch(model.w, device, requires_grad=True)
-    b = torch_ref.to_torch(model.b, device, requires_grad=True)
+    Xt, yt = as_tensor(X, device), as_tensor(y, device)
+    w = as_tensor(model.w, device, requires_grad=True)
+    b = as_tensor(model.b, device, requires_grad=True)
     cost = torch_cost(kind, Xt @ w + b, yt, w, model.l2)
     cost.backward()
     assert model.loss(X, y) == pytest.approx(cost.item(), rel=TORCH_TOL, abs=TORCH_TOL)
     grads = model.gradients(X, y)
-    np.testing.assert_allclose(grads["w"], torch_ref.to_numpy(w.grad), rtol=TORCH_TOL, atol=TORCH_TOL)
-    np.testing.assert_allclose(grads["b"], torch_ref.to_numpy(b.grad), rtol=TORCH_TOL, atol=TORCH_TOL)
+    np.testing.assert_allclose(grads["w"], to_numpy(w.grad), rtol=TORCH_TOL, atol=TORCH_TOL)
+    np.testing.assert_allclose(grads["b"], to_numpy(b.grad), rtol=TORCH_TOL, atol=TORCH_TOL)
 
 
 def test_closed_form_matches_torch_lstsq(device):
     torch = pytest.importorskip("torch")
     X, y = regression_data()
     model = LinearRegression(3).fit_closed_form(X, y)
-    A = torch_ref.to_torch(np.column_stack([X, np.ones(len(X))]), device)
-    theta = torch.linalg.lstsq(A, torch_ref.to_torch(y[:, None], device),
+    A = as_tensor(np.column_stack([X, np.ones(len(X))]), device)
+    theta = torch.linalg.lstsq(A, as_tensor(y[:, None], device),
                                driver="gelsd" if device == "cpu" else None).solution
-    theta = torch_ref.to_numpy(theta)[:, 0]
+    theta = to_numpy(theta)[:, 0]
     np.testing.assert_allclose(model.w, theta[:3], rtol=1e-10)
     np.testing.assert_allclose(model.b, theta[3], rtol=1e-10)
 

@@ -1,6 +1,6 @@
 """The CIFAR-10 network (chapter 10): numpy vs PyTorch twin, BatchNorm2d, and a tiny training run.
 
-The parity tests copy the numpy weights into the torch twin and compare, in
+The parity tests build the torch twin with dlbook.twins.to_torch and compare, in
 float64, the logits, dL/dx and every parameter gradient for a batch of two
 random images, on every available device. The training test writes a
 real-format ``cifar-10-binary.tar.gz`` with a few records per file (as
@@ -18,11 +18,10 @@ from dlbook.data.cifar import CIFAR10_ARCHIVE, SPLIT_MEMBERS
 from dlbook.gradcheck import GRADCHECK_TOL, check_layer
 from dlbook.layers import Linear, ReLU, Sequential
 from dlbook.layers import BatchNorm2d
-from dlbook.models.cifar import (cifar_net, cifar_net_torch, copy_weights_to_torch,
-                                 train_cifar_torch)
+from dlbook.models.cifar import cifar_net, train_cifar_torch
 
 torch = pytest.importorskip("torch")
-from dlbook.torch_ref import to_numpy, to_torch  # noqa: E402  (imports torch)
+from dlbook.twins import as_tensor, copy_weights, to_numpy, to_torch  # noqa: E402
 
 TOL = 1e-9
 WIDTH, HIDDEN = 4, 16  # a narrow net keeps the tests fast; the layout is the full one
@@ -30,8 +29,7 @@ WIDTH, HIDDEN = 4, 16  # a narrow net keeps the tests fast; the layout is the fu
 
 def twins(batch_norm, device, seed=0):
     ours = cifar_net(rng=seed, dtype=np.float64, width=WIDTH, hidden=HIDDEN, batch_norm=batch_norm)
-    theirs = cifar_net_torch(width=WIDTH, hidden=HIDDEN, batch_norm=batch_norm).double().to(device)
-    copy_weights_to_torch(ours, theirs)
+    theirs = to_torch(ours, device=device)  # float64, like ours
     return ours, theirs
 
 
@@ -41,10 +39,10 @@ def forward_backward(ours, theirs, x, device, seed=1):
     dout = np.random.default_rng(seed).normal(size=y.shape)
     ours.zero_grad()
     dx = ours.backward(dout)
-    xt = to_torch(x, device, requires_grad=True)
+    xt = as_tensor(x, device, requires_grad=True)
     yt = theirs(xt)
     theirs.zero_grad()
-    yt.backward(to_torch(dout, device))
+    yt.backward(as_tensor(dout, device))
     diffs = {"y": np.abs(y - to_numpy(yt)).max()}
     if dx is not None:
         diffs["dx"] = np.abs(dx - to_numpy(xt.grad)).max()
@@ -90,7 +88,7 @@ def test_default_architecture_and_parameter_count():
     assert names.count("BatchNorm2d") == 4 and names[-1] == "Linear"
     assert net(np.zeros((1, 3, 32, 32), np.float32)).shape == (1, 10)
     count = sum(p.size for p in net.params.values())
-    twin = cifar_net_torch()
+    twin = to_torch(net, device="cpu")
     assert count == sum(p.numel() for p in twin.parameters()) == 1_117_354
     assert [type(m).__name__ for m in twin] == names
     assert all(p.dtype == np.float32 for p in net.params.values())
@@ -119,14 +117,14 @@ def test_batchnorm2d_and_builders_reject_bad_input():
 
 def test_copy_weights_checks_layers_and_shapes():
     ours = cifar_net(rng=0, width=WIDTH, hidden=HIDDEN, batch_norm=False)
-    with pytest.raises(ValueError, match="the same layers with parameters"):
-        copy_weights_to_torch(ours, cifar_net_torch(width=WIDTH, hidden=HIDDEN))
-    with pytest.raises(ValueError, match="Conv2d expected shape"):
-        copy_weights_to_torch(ours, cifar_net_torch(width=WIDTH + 1, hidden=HIDDEN,
-                                                    batch_norm=False))
+    with pytest.raises(ValueError, match="is not the twin of Sequential"):
+        copy_weights(ours, to_torch(cifar_net(rng=0, width=WIDTH, hidden=HIDDEN), device="cpu"))
+    wider = cifar_net(rng=0, width=WIDTH + 1, hidden=HIDDEN, batch_norm=False)
+    with pytest.raises(ValueError, match=r"Sequential expected 0.weight of shape \(4, 3, 3, 3\)"):
+        copy_weights(ours, to_torch(wider, device="cpu"))
     mlp = Sequential(Linear(3, 4, rng=0, dtype=np.float64, bias=False), ReLU())
-    with pytest.raises(ValueError, match="bias in only one"):
-        copy_weights_to_torch(mlp, torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU()))
+    with pytest.raises(ValueError, match=r"tensors that Sequential lacks: \['0.bias'\]"):
+        copy_weights(mlp, torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU()))
 
 
 # ---- training on a learnable fixture archive --------------------------------------------

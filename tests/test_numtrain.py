@@ -8,7 +8,6 @@ import pytest
 from dlbook.data import make_moons
 from dlbook.mlp import MLP
 from dlbook.numtrain import evaluate, train_numerical
-from dlbook.utils import available_devices
 
 N = 12
 
@@ -108,12 +107,9 @@ def test_passes_h_lr_and_batches_to_the_model(data):
                            (2, 1e-4), ("step", 0.25)]
 
 
-@pytest.mark.parametrize("device", available_devices())
 def test_matches_torch_sgd(data, device):
     """Same batches, torch autograd + torch.optim.SGD: identical trajectory up to h^2 error."""
     torch = pytest.importorskip("torch")
-    if device == "mps":
-        pytest.skip("MPS has no float64")
     X, y = data
     net = MLP([2, 5, 2], rng=2)
     theta = {k: torch.tensor(v, dtype=torch.float64, device=device, requires_grad=True)

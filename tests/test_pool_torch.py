@@ -19,7 +19,7 @@ from dlbook.layers.reshape import Flatten
 
 torch = pytest.importorskip("torch")
 import torch.nn.functional as TF  # noqa: E402
-from dlbook.torch_ref import to_numpy, to_torch  # noqa: E402  (imports torch)
+from dlbook.twins import as_tensor, to_numpy  # noqa: E402  (imports torch)
 
 TOL = 1e-10
 GAP = 0.1  # spacing of the tie-free inputs
@@ -40,10 +40,10 @@ def assert_close(ours, theirs, what=""):
 
 def torch_run(fn, x, dout, device):
     """y = fn(x) in torch, then backpropagate dout; returns (y, dx, extra outputs)."""
-    xt = to_torch(x, device, requires_grad=True)
+    xt = as_tensor(x, device, requires_grad=True)
     out = fn(xt)
     yt, extra = (out[0], out[1:]) if isinstance(out, tuple) else (out, ())
-    yt.backward(to_torch(dout, yt.device))
+    yt.backward(as_tensor(dout, yt.device))
     return yt, xt.grad, extra
 
 
@@ -73,7 +73,7 @@ def test_max_pool2d_minus_inf_and_nan(kernel, stride, padding, device):
     x[0, 0, 1, 3], x[0, 1, 4, 4] = np.nan, 2.0
     pool = MaxPool2d(kernel, stride, padding)
     y = pool(x)
-    yt, indices = TF.max_pool2d(to_torch(x, device), kernel, stride, padding, return_indices=True)
+    yt, indices = TF.max_pool2d(as_tensor(x, device), kernel, stride, padding, return_indices=True)
     np.testing.assert_array_equal(y, to_numpy(yt))  # NaN == NaN and -inf == -inf here
     np.testing.assert_array_equal(pool.indices, to_numpy(indices))
 

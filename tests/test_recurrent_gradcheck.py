@@ -24,7 +24,8 @@ from dlbook.layers.gru import GRU
 from dlbook.layers.lstm import LSTM
 from dlbook.layers.rnn import RNN, rnn_step, rnn_step_backward
 from dlbook.layers.seq_loss import SequenceCrossEntropyLoss
-from layer_protocol import assert_accumulates_until_zero_grad, assert_backward_returns_input_gradients
+from layer_protocol import (assert_accumulates_until_zero_grad,
+                            assert_backward_returns_input_gradients)
 
 F64 = np.float64
 D, H = 3, 4

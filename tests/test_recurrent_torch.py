@@ -1,7 +1,7 @@
 """PyTorch parity of RNN, LSTM, GRU and SequenceCrossEntropyLoss (chapters 14 and 15).
 
 Each test builds the dlbook layer, its torch.nn twin (batch_first=True, the
-weights mapped by dlbook.layers.recurrent_torch) on every available device,
+weights mapped by dlbook.twins) on every available device,
 runs both on the same sequences and initial states, backpropagates the same
 dout, dh_n (and dc_n), and compares the outputs, h_n / c_n, dx, every weight
 gradient and the returned dh0 / dc0: to 1e-10 in float64, to float32 rounding
@@ -13,12 +13,11 @@ import pytest
 
 from dlbook.layers.gru import GRU
 from dlbook.layers.lstm import LSTM
-from dlbook.layers.recurrent_torch import (copy_from_torch, copy_to_torch, params_from_torch,
-                                           torch_twin)
 from dlbook.layers.rnn import RNN
 from dlbook.layers.seq_loss import SequenceCrossEntropyLoss
 
 torch = pytest.importorskip("torch")
+from dlbook.twins import copy_weights, to_torch, torch_grads  # noqa: E402  (imports torch)
 
 TOL = {np.float64: 1e-10, np.float32: 2e-5}
 TORCH_DTYPE = {np.float64: torch.float64, np.float32: torch.float32}
@@ -45,7 +44,7 @@ def compare(layer, N, T, device, with_state, rng):
     """Forward and backward through both libraries; compare everything."""
     dt = layer.dtype.type
     tol, tdt = TOL[dt], TORCH_DTYPE[dt]
-    ref = torch_twin(layer, device=device)
+    ref = to_torch(layer, device=device)
     is_lstm = isinstance(layer, LSTM)
     D, H = layer.input_size, layer.hidden_size
     x = rng.normal(size=(N, T, D))
@@ -72,7 +71,7 @@ def compare(layer, N, T, device, with_state, rng):
     dx, dstate = grads if with_state else (grads, None)  # (dx, dh0) or (dx, (dh0, dc0))
     assert dx.dtype == dt
     assert_close(dx, xt.grad, tol, "dx")
-    for key, grad in params_from_torch(ref, layer, grads=True).items():
+    for key, grad in torch_grads(layer, ref).items():
         assert_close(layer.grads[key], grad, tol, f"d{key}")
     if with_state:
         assert_close(dstate[0] if is_lstm else dstate, h0t.grad[0], tol, "dh0")
@@ -99,33 +98,11 @@ def test_layer_without_bias_matches_torch(kind, device):
     compare(layer, 2, 4, device, True, np.random.default_rng(0))
 
 
-@pytest.mark.parametrize("kind", LAYERS)
-def test_weights_round_trip_through_torch(kind, device):
-    """copy_from_torch reads torch's weights (RNN/LSTM: b = bias_ih + bias_hh) and agrees."""
-    ref = torch_twin(LAYERS[kind](3, 4, np.float64), device=device)
-    with torch.no_grad():
-        for p in ref.parameters():
-            p.normal_()  # two different bias vectors now
-    layer = LAYERS[kind](3, 4, np.float64)
-    arrays = [p for p, _ in layer.parameters()]
-    copy_from_torch(ref, layer)
-    assert all(a is b for a, b in zip(arrays, (p for p, _ in layer.parameters())))  # in place
-    x = np.random.default_rng(1).normal(size=(2, 5, 3))
-    out = ref(tensor(x, device, torch.float64))[0]
-    assert_close(layer(x), out, 1e-10, "out")
-    back = params_from_torch(copy_to_torch(layer, ref), layer)
-    for key, value in back.items():
-        np.testing.assert_allclose(value, layer.params[key], rtol=1e-12, atol=1e-12)
-
-
-def test_torch_helpers_reject_other_layers():
-    from dlbook.layers.linear import Linear
-    with pytest.raises(TypeError, match="torch_twin expected a dlbook RNN, LSTM or GRU"):
-        torch_twin(Linear(2, 3, rng=0))
-    with pytest.raises(ValueError, match="copy_to_torch expected weight_ih_l0 of shape"):
-        copy_to_torch(LSTM(3, 4, rng=0), torch.nn.LSTM(3, 5, batch_first=True))
+def test_twin_helpers_reject_mismatched_modules():
+    with pytest.raises(ValueError, match=r"LSTM expected weight_ih_l0 of shape \(16, 3\)"):
+        copy_weights(LSTM(3, 4, rng=0), torch.nn.LSTM(3, 5, batch_first=True))
     with pytest.raises(ValueError, match="has no gradient"):
-        params_from_torch(torch.nn.GRU(3, 4, batch_first=True), GRU(3, 4, rng=0), grads=True)
+        torch_grads(GRU(3, 4, rng=0), torch.nn.GRU(3, 4, batch_first=True))
 
 
 @pytest.mark.parametrize("ignore_index", [None, 0, -100])

@@ -99,7 +99,7 @@ def test_bidirectional_gradients_and_reversal(cell):
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_bidirectional_matches_torch(cell, device):
     torch = pytest.importorskip("torch")
-    from dlbook.models.rnn_torch import copy_cell_to_torch
+    from dlbook.twins import copy_weights
 
     layer = Bidirectional(cell, 3, 4, rng=0, dtype=F64)
     rng = np.random.default_rng(2)
@@ -107,8 +107,7 @@ def test_bidirectional_matches_torch(cell, device):
         p[...] = rng.normal(size=p.shape) * 0.5
     ref = getattr(torch.nn, cell.upper())(3, 4, bidirectional=True, batch_first=True,
                                            dtype=torch.float64, device=device)
-    copy_cell_to_torch(layer.fwd, ref)
-    copy_cell_to_torch(layer.bwd, ref, reverse=True)
+    copy_weights(layer, ref)  # bwd -> the *_reverse weights
     x, dout = rng.normal(size=(2, 6, 3)), rng.normal(size=(2, 6, 8))
     xt = torch.tensor(x, device=device, requires_grad=True)
     yt, _ = ref(xt)

@@ -240,28 +240,13 @@ def test_bad_inputs():
 TORCH_CASES = [("lstm", 1, False), ("lstm", 2, True), ("gru", 2, False), ("rnn", 1, True)]
 
 
-def torch_grads(twin, model) -> dict[str, np.ndarray]:
-    """The twin's gradients under our parameter names."""
-    g = {"embedding.W": twin.embedding.weight.grad, "fc.b": twin.decoder.bias.grad}
-    if not model.tie_weights:
-        g["fc.W"] = twin.decoder.weight.grad.T
-    for k, layer in enumerate(model.rnn):
-        get = lambda name: getattr(twin.rnn, f"{name}_l{k}").grad  # noqa: E731
-        g[f"rnn.{k}.W_x"], g[f"rnn.{k}.W_h"] = get("weight_ih").T, get("weight_hh").T
-        if model.cell == "gru":
-            g[f"rnn.{k}.b_x"], g[f"rnn.{k}.b_h"] = get("bias_ih"), get("bias_hh")
-        else:
-            g[f"rnn.{k}.b"] = get("bias_ih")
-    return {k: v.detach().cpu().numpy() for k, v in g.items()}
-
-
 @pytest.mark.parametrize("cell, num_layers, tie", TORCH_CASES)
 def test_forward_loss_and_gradients_match_the_pytorch_twin(cell, num_layers, tie, device):
     torch = pytest.importorskip("torch")
-    from dlbook.models.rnn_torch import rnnlm_to_torch
+    from dlbook.twins import to_torch, torch_grads
 
     model, x, y = build(cell, num_layers=num_layers, tie=tie, scale=0.5)
-    twin = rnnlm_to_torch(model, device=device)
+    twin = to_torch(model, device=device)
     loss_fn = SequenceCrossEntropyLoss()
     model.zero_grad()
     loss = loss_fn.forward(model.forward(x), y)
@@ -272,7 +257,7 @@ def test_forward_loss_and_gradients_match_the_pytorch_twin(cell, num_layers, tie
                                                                                    device=device))
     ref.backward()
     assert abs(loss - ref.item()) < 1e-12
-    theirs = torch_grads(twin, model)
+    theirs = torch_grads(model, twin)
     assert set(theirs) == set(model.grads)
     for key, g in model.grads.items():
         np.testing.assert_allclose(g, theirs[key], rtol=1e-9, atol=1e-12, err_msg=key)

@@ -177,33 +177,12 @@ def test_rank_correlation_matches_scipy_with_ties():
     assert np.isnan(S.rank_correlation(np.ones((1, 5)), a[:1, 0]))[0]
 
 
-def torch_twin(net, device):
-    """The same network in torch, float64, with the weights copied (Linear W is transposed)."""
-    import torch
-    mods = []
-    for layer in net:
-        if isinstance(layer, Conv2d):
-            m = torch.nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size,
-                                padding=layer.padding, dtype=torch.float64)
-            m.weight.data = torch.as_tensor(layer.params["W"])
-            m.bias.data = torch.as_tensor(layer.params["b"])
-        elif isinstance(layer, Linear):
-            m = torch.nn.Linear(layer.in_features, layer.out_features, dtype=torch.float64)
-            m.weight.data = torch.as_tensor(layer.params["W"].T.copy())
-            m.bias.data = torch.as_tensor(layer.params["b"])
-        elif isinstance(layer, (MaxPool2d, AvgPool2d)):
-            cls = torch.nn.MaxPool2d if isinstance(layer, MaxPool2d) else torch.nn.AvgPool2d
-            m = cls(layer.kernel_size, layer.stride)
-        else:
-            m = {ReLU: torch.nn.ReLU, Flatten: torch.nn.Flatten}[type(layer)]()
-        mods.append(m)
-    return torch.nn.Sequential(*mods).to(device)
-
-
 def test_saliency_and_grad_cam_match_torch_autograd(x, device):
     import torch
+
+    from dlbook.twins import to_torch
     net = tiny_cnn()
-    twin = torch_twin(net, device)
+    twin = to_torch(net, device)
     target = torch.tensor([4, 0, 2], device=device)
     xt = torch.tensor(x, device=device, requires_grad=True)
     twin(xt).gather(1, target[:, None]).sum().backward()

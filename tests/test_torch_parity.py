@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import dlbook.functional as F
-from dlbook import torch_ref
+from dlbook import twins
 
 torch = pytest.importorskip("torch")
 TOL = 1e-10
@@ -31,7 +31,7 @@ def assert_close(a, b):
 
 @pytest.mark.parametrize("name, fn, grad", ACTIVATIONS)
 def test_activation_value_and_grad(name, fn, grad, device):
-    y, (dx,) = torch_ref.value_and_grad(torch_ref.REFERENCE[name], [X], device, dout=DOUT)
+    y, (dx,) = twins.value_and_grad(twins.REFERENCE[name], [X], device, dout=DOUT)
     assert_close(fn(X), y)
     assert_close(grad(X) * DOUT, dx)
 
@@ -40,7 +40,7 @@ def test_activation_value_and_grad(name, fn, grad, device):
 def test_normalisers_value_and_vjp(name, device):
     ours = getattr(F, name)(X)
     dout = RNG.normal(size=ours.shape)
-    y, (dx,) = torch_ref.value_and_grad(torch_ref.REFERENCE[name], [X], device, dout=dout)
+    y, (dx,) = twins.value_and_grad(twins.REFERENCE[name], [X], device, dout=dout)
     assert_close(ours, y)
     # vector-Jacobian products derived from the math of chapter 3
     p = F.softmax(X)
@@ -55,11 +55,11 @@ def test_normalisers_value_and_vjp(name, device):
 
 def test_cross_entropy(device):
     labels = RNG.integers(0, X.shape[1], size=len(X))
-    logits = torch_ref.to_torch(X, device, requires_grad=True)
+    logits = twins.as_tensor(X, device, requires_grad=True)
     loss = torch.nn.functional.cross_entropy(logits, torch.as_tensor(labels, device=logits.device))
     loss.backward()
     assert F.cross_entropy(X, labels) == pytest.approx(loss.item(), rel=TOL)
-    assert_close(F.cross_entropy_grad(X, labels), torch_ref.to_numpy(logits.grad))
+    assert_close(F.cross_entropy_grad(X, labels), twins.to_numpy(logits.grad))
 
 
 SCORES = X.ravel()
@@ -76,24 +76,24 @@ BINARY = [
 
 @pytest.mark.parametrize("name, loss, grad, s, t", BINARY)
 def test_binary_losses(name, loss, grad, s, t, device):
-    st = torch_ref.to_torch(s, device, requires_grad=True)
-    value = torch_ref.REFERENCE[name](st, torch_ref.to_torch(t, device))
+    st = twins.as_tensor(s, device, requires_grad=True)
+    value = twins.REFERENCE[name](st, twins.as_tensor(t, device))
     value.backward()
     assert loss(s, t) == pytest.approx(value.item(), rel=TOL)
-    assert_close(grad(s, t), torch_ref.to_numpy(st.grad))
+    assert_close(grad(s, t), twins.to_numpy(st.grad))
 
 
 def test_binary_cross_entropy_on_probabilities_including_0_and_1(device):
     p = np.concatenate([F.sigmoid(SCORES[:10]), [0.0, 1.0, 0.0, 1.0]])
     t = np.concatenate([Y01[:10], [0.0, 1.0, 1.0, 0.0]])
-    ref = torch_ref.REFERENCE["binary_cross_entropy"](torch_ref.to_torch(p, device), torch_ref.to_torch(t, device))
+    ref = twins.REFERENCE["binary_cross_entropy"](twins.as_tensor(p, device), twins.as_tensor(t, device))
     assert F.binary_cross_entropy(p, t) == pytest.approx(ref.item(), rel=TOL)
 
 
 def test_float32_extremes_match_torch(device):
     z = np.array([[1e4, -1e4, 3.0], [-1e4, 1e4, 0.0]], dtype=np.float32)
     labels = np.array([1, 0])
-    ref = torch.nn.functional.cross_entropy(torch_ref.to_torch(z, device, torch.float32),
+    ref = torch.nn.functional.cross_entropy(twins.as_tensor(z, device, torch.float32),
                                             torch.as_tensor(labels, device=device))
     assert F.cross_entropy(z, labels) == pytest.approx(ref.item(), rel=1e-6)
     assert np.isfinite(ref.item())

@@ -21,7 +21,7 @@ from dlbook.layers.upsample import Upsample
 torch = pytest.importorskip("torch")
 import torch.nn.functional as TF  # noqa: E402
 
-from dlbook.torch_ref import to_numpy, to_torch  # noqa: E402  (imports torch)
+from dlbook.twins import as_tensor, to_numpy  # noqa: E402  (imports torch)
 
 TOL = 1e-10
 F64 = np.float64
@@ -59,10 +59,10 @@ def test_upsample_matches_interpolate(shape, scale, mode, align_corners, device)
     layer = Upsample(scale, mode, align_corners)
     y = layer(x)
     dout = rng.normal(size=y.shape)
-    xt = to_torch(x, device, requires_grad=True)
+    xt = as_tensor(x, device, requires_grad=True)
     extra = {} if mode == "nearest" else {"align_corners": align_corners}
     yt = TF.interpolate(xt, scale_factor=scale, mode=mode, **extra)
-    yt.backward(to_torch(dout, device))
+    yt.backward(as_tensor(dout, device))
     assert_close(y, yt, "y")
     assert_close(layer.backward(dout), xt.grad, "dx")
 
@@ -74,10 +74,10 @@ def unpool_both(x, indices_np, indices_t, kernel, stride, padding, device):
     layer = MaxUnpool2d(kernel, stride, padding)
     y = layer(pooled, indices_np, output_size=x.shape)
     dout = rng.normal(size=y.shape)
-    pt = to_torch(pooled, device, requires_grad=True)
+    pt = as_tensor(pooled, device, requires_grad=True)
     yt = TF.max_unpool2d(pt, indices_t.to(device), kernel, stride, padding,
                          output_size=x.shape[2:])
-    yt.backward(to_torch(dout, device))
+    yt.backward(as_tensor(dout, device))
     assert_close(y, yt, "y")
     assert_close(layer.backward(dout), pt.grad, "dx")
 
@@ -87,7 +87,7 @@ def test_max_unpool_matches_torch_with_either_indices(shape, kernel, stride, pad
     x = np.random.default_rng(2).normal(size=shape)
     pool = MaxPool2d(kernel, stride, padding)
     pool(x)
-    _, torch_indices = TF.max_pool2d(to_torch(x, device), kernel, stride, padding,
+    _, torch_indices = TF.max_pool2d(as_tensor(x, device), kernel, stride, padding,
                                      return_indices=True)
     np.testing.assert_array_equal(pool.indices, to_numpy(torch_indices))  # the same format
     unpool_both(x, to_numpy(torch_indices), torch_indices, kernel, stride, padding, device)
@@ -98,7 +98,7 @@ def test_max_unpool_default_output_size_matches_torch(device):
     x = np.random.default_rng(3).normal(size=(2, 3, 4, 6))
     pool = MaxPool2d(2)
     pooled = pool(x)
-    yt = TF.max_unpool2d(to_torch(pooled, device), torch.as_tensor(pool.indices).to(device), 2)
+    yt = TF.max_unpool2d(as_tensor(pooled, device), torch.as_tensor(pool.indices).to(device), 2)
     assert_close(MaxUnpool2d(2)(pooled, pool.indices), yt, "y")
 
 
@@ -115,11 +115,11 @@ def test_conv_transpose_matches_torch(shape, c_out, kernel, stride, padding, out
     y = layer(x)
     dout = rng.normal(size=y.shape)
     dx = layer.backward(dout)
-    xt = to_torch(x, device, requires_grad=True)
-    Wt = to_torch(layer.params["W"], device, requires_grad=True)
-    bt = to_torch(layer.params["b"], device, requires_grad=True) if bias else None
+    xt = as_tensor(x, device, requires_grad=True)
+    Wt = as_tensor(layer.params["W"], device, requires_grad=True)
+    bt = as_tensor(layer.params["b"], device, requires_grad=True) if bias else None
     yt = TF.conv_transpose2d(xt, Wt, bt, stride, padding, out_pad, dilation=dilation)
-    yt.backward(to_torch(dout, device))
+    yt.backward(as_tensor(dout, device))
     assert_close(y, yt, "y")
     assert_close(dx, xt.grad, "dx")
     assert_close(layer.grads["W"], Wt.grad, "dW")
@@ -135,5 +135,5 @@ def test_conv_transpose_module_weight_layout(device):
     with torch.no_grad():
         theirs.weight.copy_(torch.as_tensor(ours.params["W"]))
         theirs.bias.zero_()
-        yt = theirs.to(device)(to_torch(x, device, dtype=torch.float32))
+        yt = theirs.to(device)(as_tensor(x, device, dtype=torch.float32))
     np.testing.assert_allclose(ours(x), to_numpy(yt), rtol=1e-5, atol=1e-5)

@@ -111,13 +111,13 @@ def torch_loss(case, W_in, W_out, args, device):
 @pytest.mark.parametrize("case", REGISTRY, ids=lambda c: c.name)
 def test_loss_and_gradients_match_torch(case, device):
     pytest.importorskip("torch")
-    from dlbook.torch_ref import to_numpy, to_torch
+    from dlbook.twins import as_tensor, to_numpy
     model, args = make_case(case, np.random.default_rng(3))
     model.zero_grad()
     loss = model.forward(*args)
     model.backward(1.0)
-    W_in = to_torch(model.params["W_in"], device, requires_grad=True)
-    W_out = to_torch(model.params["W_out"], device, requires_grad=True)
+    W_in = as_tensor(model.params["W_in"], device, requires_grad=True)
+    W_out = as_tensor(model.params["W_out"], device, requires_grad=True)
     ref = torch_loss(case, W_in, W_out, args, device)
     ref.backward()
     assert loss == pytest.approx(ref.item(), rel=1e-12)

@@ -129,7 +129,7 @@ class GRU(RecurrentBase):
 
     def backward(self, dout: np.ndarray | None, dh_n: np.ndarray | None = None
                  ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-        """BPTT from dout (N, T, H) and dh_n (N, H) -> dx (N, T, D), or (dx, dh0 (N, H)) after an h0."""
+        """BPTT: dout (N, T, H), dh_n (N, H) -> dx (N, T, D), or (dx, dh0 (N, H)) after an h0."""
         X, hs, gates, gh_n, given = self._cached(self._cache)
         T, N, D = X.shape
         H = self.hidden_size

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 
 from dlbook._checks import as_float_array, check_positive_int
@@ -20,8 +18,6 @@ class Linear(Layer):
     Shapes: x (N, D) -> y (N, H); also x (..., D) -> y (..., H).
     Parameters: ``W`` (D, H) drawn from N(0, 2 / D) with the explicit ``rng``
     (He initialisation; chapter 8 compares other choices) and ``b`` (H,) = 0.
-    ``init``: another rule for W, called as ``init((D, H), rng=rng, dtype=dtype)``,
-    e.g. :func:`dlbook.init.xavier_uniform` (multi-head attention, chapter 18).
     PyTorch stores the transpose: ``torch.nn.Linear.weight`` is (H, D) = W.T.
     Backward (chapter 5): dx = dout W^T, dW = x^T dout, db = sum of dout over the batch.
 
@@ -33,16 +29,13 @@ class Linear(Layer):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  rng: int | np.random.Generator | None = None, dtype=np.float32,
-                 input_grad: bool = True, init: Callable[..., np.ndarray] | None = None):
+                 input_grad: bool = True):
         super().__init__()
         self.in_features = check_positive_int(in_features, "Linear", "in_features")
         self.out_features = check_positive_int(out_features, "Linear", "out_features")
         rng = make_rng(rng, "Linear")
-        shape = (self.in_features, self.out_features)
-        if init is None:
-            W = np.sqrt(HE_GAIN / self.in_features) * rng.standard_normal(shape)
-        else:
-            W = init(shape, rng=rng, dtype=dtype)
+        std = np.sqrt(HE_GAIN / self.in_features)
+        W = std * rng.standard_normal((self.in_features, self.out_features))
         self.add_param("W", W.astype(dtype))
         if bias:
             self.add_param("b", np.zeros(self.out_features, dtype=dtype))

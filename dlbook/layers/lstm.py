@@ -156,7 +156,7 @@ class LSTM(RecurrentBase):
 
     def backward(self, dout: np.ndarray | None, dh_n: np.ndarray | None = None,
                  dc_n: np.ndarray | None = None):
-        """BPTT from dout (N, T, H), dh_n, dc_n (N, H) -> dx (N, T, D), or (dx, (dh0, dc0)) after a state."""
+        """BPTT: dout (N, T, H), dh_n, dc_n (N, H) -> dx (N, T, D); (dx, (dh0, dc0)) with a state."""
         xh, cs, gates, tanh_c, given = self._cached(self._cache)
         T, N, H = tanh_c.shape
         D = self.input_size
@@ -205,11 +205,11 @@ class LSTM(RecurrentBase):
 
     def _sigmoid_by_tanh(self, H: int) -> tuple[np.ndarray, np.ndarray]:
         """Per-column scale and shift with σ(a) = tanh(a/2)/2 + 1/2 on i, f, o, tanh(a) on g."""
-        if self._buffers.get("scale") is None or self._buffers["scale"].shape != (4 * H,):
+        if self._scratch.get("scale") is None or self._scratch["scale"].shape != (4 * H,):
             scale = np.full(4 * H, 0.5, dtype=self.dtype)
             scale[2 * H:3 * H] = 1.0
-            self._buffers["scale"], self._buffers["shift"] = scale, 1.0 - scale
-        return self._buffers["scale"], self._buffers["shift"]
+            self._scratch["scale"], self._scratch["shift"] = scale, 1.0 - scale
+        return self._scratch["scale"], self._scratch["shift"]
 
     def __repr__(self) -> str:
         return (f"LSTM(input_size={self.input_size}, hidden_size={self.hidden_size}, "

@@ -57,7 +57,7 @@ class RecurrentBase(Layer):
             self.add_param(key, rng.uniform(-bound, bound, size=shape).astype(self.dtype))
         self._state = None  # carried between calls in stateful mode
         self._cache = None
-        self._buffers: dict[str, np.ndarray] = {}
+        self._scratch: dict[str, np.ndarray] = {}
 
     @property
     def bias(self) -> bool:
@@ -73,9 +73,9 @@ class RecurrentBase(Layer):
         Only for arrays that never leave the layer: outputs, h_n and gradients
         handed to the caller are always fresh arrays.
         """
-        buf = self._buffers.get(name)
+        buf = self._scratch.get(name)
         if buf is None or buf.shape != shape:
-            buf = self._buffers[name] = np.empty(shape, dtype=self.dtype)
+            buf = self._scratch[name] = np.empty(shape, dtype=self.dtype)
         return buf
 
     # checks ---------------------------------------------------------------------------------

@@ -172,7 +172,6 @@ class TransformerDecoderLayer(_TransformerLayer):
         super().__init__()
         self._build("TransformerDecoderLayer", d_model, nhead, dim_feedforward, dropout,
                     norm_first, layer_norm_eps, rng, dtype, n_sublayers=3)
-        self._dmemory = None
 
     def forward(self, tgt: np.ndarray, memory: np.ndarray,
                 tgt_mask: np.ndarray | None = None, memory_mask: np.ndarray | None = None,
@@ -190,13 +189,16 @@ class TransformerDecoderLayer(_TransformerLayer):
             z, memory, memory, memory_key_padding_mask, memory_mask))
         return self._residual(x, 2, self.ff)
 
-    def _cross_attention_backward(self, d: np.ndarray) -> np.ndarray:
-        dquery, dkey, dvalue = self.multihead_attn.backward(d)
-        self._dmemory = dkey + dvalue  # memory feeds both keys and values
-        return dquery
-
     def backward(self, dout: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(dtgt (N, T, E), dmemory (N, S, E)) from dout (N, T, E)."""
+        dmemory = []  # filled on the way through the cross-attention sublayer
+
+        def cross_attention_backward(d: np.ndarray) -> np.ndarray:
+            dquery, dkey, dvalue = self.multihead_attn.backward(d)
+            dmemory.append(dkey + dvalue)  # memory feeds both keys and values
+            return dquery
+
         d = self._residual_backward(dout, 2, self.ff.backward)
-        d = self._residual_backward(d, 1, self._cross_attention_backward)
+        d = self._residual_backward(d, 1, cross_attention_backward)
         dtgt = self._residual_backward(d, 0, self._self_attention_backward)
-        return dtgt, self._dmemory
+        return dtgt, dmemory[0]

@@ -14,10 +14,10 @@ either a stride-2 transposed convolution (``decoder="transpose"``: kernel 3,
 padding 1, output_padding 1) or a fixed 2x upsampling followed by a 3x3
 convolution (``decoder="nearest"`` or ``"bilinear"``).
 
-:func:`conv_autoencoder` builds the numpy network from :mod:`dlbook.layers`,
-:func:`conv_autoencoder_torch` the same layers in ``torch.nn``;
-:func:`copy_autoencoder_weights` copies the parameters either way, so the
-twins can be checked against each other, and :func:`train_autoencoder_torch`
+:func:`conv_autoencoder` builds the numpy network from :mod:`dlbook.layers`;
+``dlbook.twins.to_torch`` gives the same layers in ``torch.nn`` and
+``dlbook.twins.copy_weights`` copies the parameters either way, so the twins
+can be checked against each other, and :func:`train_autoencoder_torch`
 trains the PyTorch one (the working tool from chapter 19 on).
 """
 
@@ -29,7 +29,6 @@ from dlbook.layers import Layer, MaxPool2d, ReLU, Sequential, Sigmoid
 from dlbook.layers.conv import Conv2d
 from dlbook.layers.conv_transpose import ConvTranspose2d
 from dlbook.layers.upsample import Upsample
-from dlbook.models._twins import both_have, paired_layers
 from dlbook.utils import make_rng
 
 DIGIT_SHAPE = (1, 28, 28)
@@ -41,7 +40,7 @@ ENCODER_LAYERS = 6
 
 
 def _plan(code_channels: int, width: int, decoder: str) -> list[tuple]:
-    """The architecture as (kind, arguments...) steps, shared by the numpy and torch builders."""
+    """The architecture as (kind, arguments...) steps."""
     for name, value in (("code_channels", code_channels), ("width", width)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"conv_autoencoder expected {name} to be a positive int; "
@@ -85,23 +84,6 @@ def conv_autoencoder(code_channels: int = 4, width: int = 16, decoder: str = "tr
     return Sequential(*layers)
 
 
-def conv_autoencoder_torch(code_channels: int = 4, width: int = 16, decoder: str = "transpose"):
-    """The same network in ``torch.nn`` (float32, PyTorch's own initialisation).
-
-    Shapes: x (N, 1, 28, 28) -> (N, 1, 28, 28). Layer i of the returned
-    ``torch.nn.Sequential`` is layer i of :func:`conv_autoencoder`.
-    """
-    from torch import nn
-
-    make = {"conv": lambda c_in, c_out: nn.Conv2d(c_in, c_out, 3, padding=1),
-            "convT": lambda c_in, c_out: nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1,
-                                                            output_padding=1),
-            "up": lambda mode: nn.Upsample(scale_factor=2, mode=mode),
-            "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "pool": lambda: nn.MaxPool2d(2)}
-    return nn.Sequential(*(make[kind](*args)
-                           for kind, *args in _plan(code_channels, width, decoder)))
-
-
 def encoder_decoder(model) -> tuple:
     """Split an autoencoder (numpy or torch Sequential) into (encoder, decoder) sharing its layers.
 
@@ -116,30 +98,6 @@ def encoder_decoder(model) -> tuple:
     return model[:ENCODER_LAYERS], model[ENCODER_LAYERS:]  # torch.nn.Sequential slices
 
 
-def copy_autoencoder_weights(numpy_model: Sequential, torch_model, to_torch: bool = True) -> None:
-    """Copy every W and b between the twins: numpy -> torch (``to_torch``) or torch -> numpy.
-
-    Shapes: layer by layer, ``Conv2d.W`` (F, C, kh, kw) and ``ConvTranspose2d.W``
-    (C_in, C_out, kh, kw) have the layout of the torch ``weight``; ``b`` is
-    ``bias``. Layers with parameters are paired in order and must match in
-    class and shape, else ``ValueError``. Torch tensors keep their dtype and
-    device; numpy arrays are overwritten in place (optimizers keep working). Chapter 19.
-    """
-    import torch
-
-    with torch.no_grad():
-        for layer, module in paired_layers(numpy_model, torch_model, ("Conv2d", "ConvTranspose2d"),
-                                           "copy_autoencoder_weights"):
-            for key, attr in (("W", "weight"), ("b", "bias")):
-                value, target = layer.params.get(key), getattr(module, attr)
-                if not both_have(value, target, layer, key, "copy_autoencoder_weights"):
-                    continue
-                if to_torch:
-                    target.copy_(torch.as_tensor(np.ascontiguousarray(value)))
-                else:
-                    value[...] = target.detach().cpu().numpy()
-
-
 def train_autoencoder_torch(model, X_train: np.ndarray, X_val: np.ndarray | None = None,
                             epochs: int = 5, batch_size: int = 32, lr: float = 3e-3,
                             seed: int = 0, device=None) -> dict[str, list[float]]:
@@ -147,14 +105,14 @@ def train_autoencoder_torch(model, X_train: np.ndarray, X_val: np.ndarray | None
 
     Shapes: X_train (N, 1, 28, 28), X_val (M, 1, 28, 28) or None, float in [0, 1].
     Mini-batches are drawn from ``numpy.random.default_rng(seed)``; ``device``
-    defaults to :func:`dlbook.utils.default_device`, and the model is moved
+    defaults to :func:`dlbook.twins.default_device`, and the model is moved
     there. Returns ``{"train_loss": [...], "val_loss": [...]}``, the mean MSE per
     pixel over each epoch's batches and over X_val after each epoch (empty without X_val).
     Chapter 19 trains the autoencoder with it.
     """
     import torch
 
-    from dlbook.utils import default_device
+    from dlbook.twins import default_device
 
     for name, value in (("epochs", epochs), ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:

@@ -2,10 +2,10 @@
 
 The three recurrent layers share ``forward(x, state) -> out (N, T, H)`` and
 ``backward(dout, ...) -> dx``, or ``(dx, dstate)`` when forward was given a
-state, but an LSTM carries two state arrays (h, c) where the others carry one. The models built on them (a classifier, a
-language model) call these helpers and never ask which cell they hold: a
-*state* is an (N, H) array for ``"rnn"`` and ``"gru"`` and a pair
-``(h, c)`` for ``"lstm"``; ``None`` means zeros.
+state, but an LSTM carries two state arrays (h, c) where the others carry one.
+The models built on them (a classifier, a language model) call these helpers
+and never ask which cell they hold: a *state* is an (N, H) array for ``"rnn"``
+and ``"gru"`` and a pair ``(h, c)`` for ``"lstm"``; ``None`` means zeros.
 """
 
 from __future__ import annotations

@@ -11,12 +11,11 @@ stacking two 3x3 convolutions before each pool gives a 5x5 receptive field with
 fewer parameters than one 5x5 layer (Simonyan and Zisserman, 2015). [BN] is an
 optional batch normalisation of every channel.
 
-:func:`cifar_net` builds the numpy network (a :class:`dlbook.layers.Sequential`),
-:func:`cifar_net_torch` the same layers in ``torch.nn``, and
-:func:`copy_weights_to_torch` copies numpy weights into a torch twin, so the
-two can be checked against each other. Training on the 50,000 CIFAR-10
-images is too slow for numpy on a CPU; :func:`train_cifar_torch` does it in
-PyTorch (on a GPU when present), with random pad-4 crops and horizontal flips
+:func:`cifar_net` builds the numpy network (a :class:`dlbook.layers.Sequential`);
+``dlbook.twins.to_torch`` turns it into the same layers in ``torch.nn``, with
+its weights, so the two can be checked against each other. Training on the
+50,000 CIFAR-10 images is too slow for numpy on a CPU; :func:`train_cifar_torch`
+does it with that twin in PyTorch (on a GPU when present), with random pad-4 crops and horizontal flips
 from :mod:`dlbook.data.augment`. The network is designed to reach at least
 70% test accuracy in 20 epochs; run it to measure (the book quotes no number
 it has not computed).
@@ -29,7 +28,6 @@ import numpy as np
 from dlbook._checks import as_float_array
 from dlbook.layers import BatchNorm2d, Flatten, Layer, Linear, MaxPool2d, ReLU, Sequential
 from dlbook.layers.conv import Conv2d
-from dlbook.models._twins import both_have, paired_layers
 from dlbook.utils import make_rng
 
 CIFAR_SHAPE = (3, 32, 32)
@@ -41,7 +39,7 @@ EVAL_BATCH = 1000
 
 
 def _plan(width: int, hidden: int, num_classes: int, batch_norm: bool) -> list[tuple]:
-    """The architecture as a list of (kind, sizes...) steps, shared by both builders."""
+    """The architecture as a list of (kind, sizes...) steps."""
     for name, value in (("width", width), ("hidden", hidden), ("num_classes", num_classes)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"cifar_net expected {name} to be a positive int; got {value!r}")
@@ -82,56 +80,6 @@ def cifar_net(rng: int | np.random.Generator | None = None, dtype=np.float32, wi
     return Sequential(*layers)
 
 
-def cifar_net_torch(width: int = 32, hidden: int = 256, num_classes: int = 10,
-                    batch_norm: bool = True):
-    """The same network as :func:`cifar_net` in ``torch.nn`` (float32, PyTorch's own init).
-
-    Shapes: x (N, 3, 32, 32) -> logits (N, num_classes). Layer i of the returned
-    ``torch.nn.Sequential`` is layer i of the numpy network.
-    """
-    from torch import nn
-
-    make = {"conv": lambda c_in, c_out: nn.Conv2d(c_in, c_out, 3, padding=1),
-            "bn": nn.BatchNorm2d, "relu": nn.ReLU, "pool": lambda: nn.MaxPool2d(2),
-            "flatten": nn.Flatten, "linear": nn.Linear}
-    return nn.Sequential(*(make[step[0]](*step[1:])
-                           for step in _plan(width, hidden, num_classes, batch_norm)))
-
-
-_COPIES = {  # numpy layer -> torch module: (torch attribute, numpy name, transpose?)
-    "Conv2d": (("weight", "W", False), ("bias", "b", False)),
-    "Conv1d": (("weight", "W", False), ("bias", "b", False)),
-    "Linear": (("weight", "W", True), ("bias", "b", False)),
-    "BatchNorm1d": (("weight", "gamma", False), ("bias", "beta", False)),
-    "BatchNorm2d": (("weight", "gamma", False), ("bias", "beta", False)),
-}
-
-
-def copy_weights_to_torch(numpy_model: Sequential, torch_model) -> None:
-    """Copy every parameter (and BatchNorm running statistics) of a numpy Sequential into its twin.
-
-    Shapes: layer by layer, numpy ``W`` (F, C, kh, kw) -> conv ``weight`` as is;
-    ``Linear.W`` (D, H) -> ``weight`` (H, D), transposed; ``gamma``/``beta`` ->
-    ``weight``/``bias``. Layers with parameters are paired in order and must
-    have the same class name and shapes, else ``ValueError``. The torch
-    tensors keep their dtype and device.
-    """
-    import torch
-
-    with torch.no_grad():
-        for layer, module in paired_layers(numpy_model, torch_model, _COPIES,
-                                           "copy_weights_to_torch"):
-            pairs = [(getattr(module, attr), layer.params.get(key), key, transpose)
-                     for attr, key, transpose in _COPIES[type(layer).__name__]]
-            if hasattr(layer, "running_mean"):
-                pairs += [(module.running_mean, layer.running_mean, "running_mean", False),
-                          (module.running_var, layer.running_var, "running_var", False)]
-            for target, value, key, transpose in pairs:
-                value = value.T if transpose and value is not None else value
-                if both_have(value, target, layer, key, "copy_weights_to_torch"):
-                    target.copy_(torch.as_tensor(np.ascontiguousarray(value)))
-
-
 def _augment(xb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Random pad-4 crop and horizontal flip of a (B, 3, 32, 32) batch."""
     from dlbook.data.augment import random_crop, random_hflip
@@ -157,13 +105,14 @@ def train_cifar_torch(epochs: int = 20, batch_size: int = 128, lr: float = 1e-3,
                       batch_norm: bool = True, weight_decay: float = 5e-4, download: bool = True,
                       verbose: bool = True, loader_options: dict | None = None
                       ) -> dict[str, list[float]]:
-    """Train :func:`cifar_net_torch` on the full CIFAR-10 training set; test after every epoch.
+    """Train the PyTorch twin of :func:`cifar_net` on the full CIFAR-10 training set; test after every epoch.
 
     Shapes: data from :func:`dlbook.data.load_cifar10` (50,000 + 10,000 images
     (N, 3, 32, 32)), standardised per channel with training-set statistics.
     Adam (with L2 ``weight_decay``) and a cosine learning-rate decay to 0 over
     all steps; batches augmented by random crops and flips when ``augment``.
-    ``device`` defaults to :func:`dlbook.utils.default_device` (CUDA, MPS, CPU).
+    The network starts from ``cifar_net(rng=seed)``'s He-initialised float32
+    weights. ``device`` defaults to :func:`dlbook.twins.default_device` (CUDA, MPS, CPU).
     ``loader_options`` go to ``load_cifar10`` (tests pass fixture checksums).
     Returns ``{"train_loss": [...], "train_acc": [...], "test_acc": [...]}``, one
     entry per epoch (train loss and accuracy are running means over the epoch's
@@ -172,7 +121,7 @@ def train_cifar_torch(epochs: int = 20, batch_size: int = 128, lr: float = 1e-3,
     import torch
 
     from dlbook.data import load_cifar10
-    from dlbook.utils import default_device
+    from dlbook.twins import default_device, to_torch
 
     for name, value in (("epochs", epochs), ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -188,9 +137,8 @@ def train_cifar_torch(epochs: int = 20, batch_size: int = 128, lr: float = 1e-3,
     def prepare(xb: np.ndarray):
         return (torch.as_tensor(np.ascontiguousarray(xb), device=device) - mean) / std
 
-    torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    model = cifar_net_torch(width=width, batch_norm=batch_norm).to(device)
+    model = to_torch(cifar_net(rng=seed, width=width, batch_norm=batch_norm), device=device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     steps = epochs * -(-len(X_train) // batch_size)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)

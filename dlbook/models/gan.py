@@ -17,7 +17,7 @@ the non-saturating one does not (Goodfellow et al., 2014).
 
 softplus is computed as a stable log-sum-exp of (0, l). The networks are
 small MLPs with LeakyReLU; images are scaled to [-1, 1] for the generator's
-tanh output. Everything runs on :func:`dlbook.utils.default_device` unless a
+tanh output. Everything runs on :func:`dlbook.twins.default_device` unless a
 device is given; torch is imported inside the functions.
 """
 
@@ -152,11 +152,11 @@ def train_gan(X: np.ndarray, steps: int = 2000, batch_size: int = 64, *,
     ``betas`` for both. At every step in ``sample_steps`` (0 = before
     training) G draws ``n_samples`` images from one fixed set of latent
     vectors. Weights come from ``torch.manual_seed(seed)``; ``device``
-    defaults to :func:`dlbook.utils.default_device`.
+    defaults to :func:`dlbook.twins.default_device`.
     """
     import torch
 
-    from dlbook.utils import default_device
+    from dlbook.twins import default_device
 
     X = np.asarray(X, dtype=np.float32)
     if X.ndim not in (2, 3) or X.reshape(len(X), -1).shape[1] != IMAGE_PIXELS:
@@ -213,7 +213,7 @@ def train_digit_classifier(X: np.ndarray, y: np.ndarray, epochs: int = 10, hidde
     import torch
     from torch import nn
 
-    from dlbook.utils import default_device
+    from dlbook.twins import default_device
 
     X = np.asarray(X, dtype=np.float32).reshape(len(X), -1)
     y = np.asarray(y)

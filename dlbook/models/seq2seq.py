@@ -84,7 +84,7 @@ def rnn_state(rnn: Layer):
 
 
 def rnn_backward(rnn: Layer, dout: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(dx, dh0) of a run from :func:`rnn_run`, an LSTM's dc0 dropped. (N, T, H) -> (N, T, D), (N, H)."""
+    """(dx, dh0) after :func:`rnn_run`, dc0 dropped (c0 = 0). (N, T, H) -> (N, T, D), (N, H)."""
     dx, dstate = rnn.backward(dout)
     return dx, (dstate[0] if isinstance(rnn, LSTM) else dstate)
 
@@ -258,7 +258,7 @@ class Seq2Seq(Layer):
         return self._decode(tgt_in, enc_out, context, lengths)
 
     def backward(self, dlogits: np.ndarray) -> None:
-        """Backpropagate dL/dlogits (N, Tt, V) through decoder and encoder into ``grads``; -> None."""
+        """Backpropagate dL/dlogits (N, Tt, V) through decoder and encoder into ``grads`` -> None."""
         self._decode_backward(dlogits)
 
     def _decode(self, tgt_in, enc_out, context, lengths) -> np.ndarray:

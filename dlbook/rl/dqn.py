@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dlbook._checks import as_float_array, check_positive_int
-from dlbook.utils import default_device, make_rng
+from dlbook.utils import make_rng
 
 
 class ReplayBuffer:
@@ -163,11 +163,13 @@ def dqn(env, total_steps: int, gamma: float = 0.99, lr: float = 1e-3, hidden: in
     Shapes: observations (D,); returns has one entry per finished episode.
     ``rng`` (an int) seeds the Q-network (in a forked torch RNG, so the global
     one is untouched), the replay sampling, epsilon-greedy and the first
-    ``env.reset``. ``device``: default :func:`dlbook.utils.default_device`.
+    ``env.reset``. ``device``: default :func:`dlbook.twins.default_device`.
     ``num_threads``: CPU threads torch may use meanwhile (restored afterwards):
     for matrices this small extra threads only add synchronisation.
     """
     import torch
+
+    from dlbook.twins import default_device
 
     total_steps = check_positive_int(total_steps, "dqn", "total_steps")
     if rng is not None and (isinstance(rng, bool) or not isinstance(rng, (int, np.integer))):

@@ -134,7 +134,7 @@ def torch_state_dict(model: Layer) -> dict[str, np.ndarray]:
     for name, refs in weight_map(model).items():
         ident = tuple(r.ident() for r in refs)
         value = stacked(refs, Ref.array)
-        out[name] = np.zeros_like(value) if ident in seen else np.array(value)
+        out[name] = np.zeros(value.shape, value.dtype) if ident in seen else np.array(value, order="C")
         seen.add(ident)
     return out
 

@@ -1,4 +1,4 @@
-"""One registry of PyTorch twins: numpy layer type -> how to build its ``torch.nn`` module and map its weights.
+"""One registry of PyTorch twins: numpy layer type -> its ``torch.nn`` builder and weight map.
 
 A twin is registered once per numpy type with :func:`register`:
 
@@ -42,15 +42,18 @@ class Ref(NamedTuple):
     transpose: bool = False
 
     def array(self) -> np.ndarray:
+        """The parameter (or buffer) in torch's layout: a view, writable."""
         a = self.owner._params.get(self.key)
         a = self.owner._buffers[self.key] if a is None else a
         return a.T if self.transpose else a
 
     def grad(self) -> np.ndarray | None:
+        """Its gradient in torch's layout; None for a buffer."""
         g = self.owner._grads.get(self.key)
         return None if g is None else (g.T if self.transpose else g)
 
     def ident(self) -> tuple[int, str]:
+        """What identifies the numpy array: (owner's id, key)."""
         return id(self.owner), self.key
 
 
@@ -92,7 +95,10 @@ def registered_types() -> list[type]:
 
 
 def twin_of(layer, where: str = "to_torch") -> Twin:
-    """The twin registered for ``type(layer)`` or its nearest registered base class."""
+    """The twin registered for ``type(layer)`` or its nearest registered base class.
+
+    Shapes: none. ``TypeError`` naming the type and the registered ones if there is none.
+    """
     for cls in type(layer).__mro__:
         if cls in _TWINS:
             return _TWINS[cls]
@@ -102,7 +108,10 @@ def twin_of(layer, where: str = "to_torch") -> Twin:
 
 
 def build(layer: Layer):
-    """A ``torch.nn`` module with ``layer``'s architecture and torch's own initial weights."""
+    """A ``torch.nn`` module with ``layer``'s architecture and torch's own initial weights.
+
+    Shapes: the module maps what ``layer`` maps. Registered builders call it for sublayers.
+    """
     return twin_of(layer).build(layer)
 
 
@@ -120,12 +129,18 @@ def linear_refs(layer: Layer, prefix: str = "") -> WeightMap:
 
 
 def stacked(refs: tuple[Ref, ...], arrays: Callable[[Ref], np.ndarray]) -> np.ndarray:
-    """The pieces of one torch tensor joined along axis 0 (torch's stacking of q, k, v)."""
+    """The pieces of one torch tensor joined along axis 0 (torch's stacking of q, k, v).
+
+    Shapes: pieces (r_i, ...) -> (sum_i r_i, ...); one piece is returned as it is (a view).
+    """
     parts = [arrays(r) for r in refs]
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def split(value: np.ndarray, refs: tuple[Ref, ...]) -> list[np.ndarray]:
-    """The inverse of :func:`stacked`: ``value`` cut into the pieces' row counts."""
+    """The inverse of :func:`stacked`: ``value`` cut into the pieces' row counts.
+
+    Shapes: value (sum_i r_i, ...) -> [(r_i, ...)], views of ``value``.
+    """
     rows = np.cumsum([r.array().shape[0] for r in refs])[:-1]
     return np.split(value, rows) if len(refs) > 1 else [value]
