@@ -81,6 +81,7 @@ class RNNLMTwin(nn.Module):
             self.fc.weight = self.embedding.weight
 
     def forward(self, ids):
+        """ids (N, T) int64 -> logits (N, T, V)."""
         out, _ = self.rnn(self.drop(self.embedding(ids)))  # (N, T, H)
         return self.fc(self.drop(out))
 

@@ -47,6 +47,7 @@ class Seq2SeqTwin(nn.Module):
                                                            model.peeky)
 
     def forward(self, src, tgt_in):
+        """src (N, S), tgt_in (N, T) int64 -> logits (N, T, V)."""
         lengths = (src != self.pad_index).sum(dim=1)  # (N,)
         if self.reverse_source:
             src = reverse_padded(src, lengths)

@@ -94,6 +94,7 @@ class GPTTwin(nn.Module):
         self.head = build(model.head)
 
     def forward(self, ids):
+        """ids (N, T) int64 -> logits (N, T, V)."""
         T = ids.shape[1]
         x = self.tok_emb(ids)  # (N, T, E)
         x = x + (self.pos_emb.weight[:T] if self.learned else self.pe[:T].to(x.dtype))
