@@ -13,12 +13,12 @@ parts you need::
 store and restore a model's weights (pickle-free ``.npz``).
 """
 
-from dlbook import functional, numgrad, results, utils
+from dlbook import functional, utils
 from dlbook.serialization import load, save
-from dlbook.source import show_source
+from dlbook.book.source import show_source
 from dlbook.utils import make_rng, seed_everything
 
 __version__ = "0.1.0"
 
-__all__ = ["functional", "numgrad", "results", "utils", "load", "save", "show_source", "make_rng",
+__all__ = ["functional", "utils", "load", "save", "show_source", "make_rng",
            "seed_everything", "__version__"]

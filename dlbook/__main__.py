@@ -10,7 +10,7 @@ def main(argv: list[str]) -> int:
     if argv != ["doctor"]:
         print(USAGE, file=sys.stderr)
         return 2
-    from dlbook.doctor import doctor
+    from dlbook.book.doctor import doctor
 
     print(doctor())
     return 0

@@ -35,7 +35,7 @@ def is_package(name: str) -> bool:
 
 
 def page_of(name: str) -> str:
-    """'dlbook.layers.linear' -> 'layers'; 'dlbook.numgrad' -> 'core'."""
+    """'dlbook.layers.linear' -> 'layers'; 'dlbook.diagnostics.numgrad' -> 'core'."""
     parts = name.split(".")
     if len(parts) == 1:
         return SINGLE_MODULES_PAGE

@@ -13,7 +13,6 @@ Usage: python scripts/execute_notebooks.py book/ch01_perceptron.ipynb [...]
 """
 
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -47,29 +46,15 @@ def git(*args: str) -> str:
         return ""
 
 
-def device_description() -> str:
-    """'CPU (x86_64, 2 cores)' or the CUDA device's name: where the outputs were computed."""
-    import torch
-
-    if torch.cuda.is_available():
-        return f"CUDA ({torch.cuda.get_device_name(0)})"
-    return f"CPU ({platform.machine()}, {os.cpu_count()} cores)"
-
-
 @lru_cache(maxsize=1)
 def provenance() -> dict:
-    """What produced the stored outputs: package version and commit, device, versions."""
-    import numpy
-    import torch
-
-    import dlbook
+    """What produced the stored outputs: the package's versions and device, and its git commit."""
+    from dlbook.book.provenance import provenance as package_provenance
 
     commit = git("rev-parse", "--short=10", "HEAD") or "unknown"
     if git("status", "--porcelain", "--", "dlbook"):
         commit += "+modified"  # the package differed from that commit when the chapter ran
-    return {"dlbook": dlbook.__version__, "commit": commit, "device": device_description(),
-            "python": platform.python_version(), "numpy": numpy.__version__,
-            "torch": torch.__version__.split("+")[0]}
+    return {**package_provenance(import_torch=True), "commit": commit}
 
 
 def execute(path: Path) -> float:
@@ -94,7 +79,7 @@ def execute(path: Path) -> float:
 
 
 if __name__ == "__main__":
-    # dlbook.results.record writes each chapter's headline numbers here (collected by
+    # dlbook.book.results.record writes each chapter's headline numbers here (collected by
     # scripts/collect_results.py into the book's results page)
     os.environ["DLBOOK_RESULTS_DIR"] = str(Path(__file__).resolve().parent.parent / "book" / "results")
     for arg in sys.argv[1:]:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlbook.gradcheck import norm_relative_error
+from dlbook.diagnostics.gradcheck import norm_relative_error
 from dlbook.layers.seq_loss import SequenceCrossEntropyLoss
-from dlbook.numgrad import numerical_gradient
+from dlbook.diagnostics.numgrad import numerical_gradient
 
 F64 = np.float64
 MODEL_TOL = 1e-6

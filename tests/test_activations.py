@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import dlbook.functional as F
-from dlbook.numgrad import check_derivative, relative_error
+from dlbook.diagnostics.numgrad import check_derivative, relative_error
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(scale=3.0, size=(5, 7))

@@ -1,4 +1,4 @@
-"""Chapter 18 backward passes against float64 numerical gradients (dlbook.gradcheck.check_layer).
+"""Chapter 18 backward passes against float64 numerical gradients (dlbook.diagnostics.gradcheck.check_layer).
 
 ``check_layer`` differentiates a layer with one input x. Attention layers
 take several (query, key, value; tgt, memory), so :class:`ArgumentView`
@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from dlbook.gradcheck import GRADCHECK_TOL, check_layer
+from dlbook.diagnostics.gradcheck import GRADCHECK_TOL, check_layer
 from dlbook.layers.attention import ScaledDotProductAttention, causal_mask
 from dlbook.layers.base import Layer
 from dlbook.layers.multihead import MultiheadAttention

@@ -6,8 +6,8 @@ import pytest
 from dlbook.layers import Sequential
 from dlbook.layers.conv_transpose import ConvTranspose2d
 from dlbook.layers.upsample import Upsample
-from dlbook.models.autoencoder import (DECODERS, ENCODER_LAYERS, conv_autoencoder,
-                                       encoder_decoder, train_autoencoder_torch)
+from dlbook.models.autoencoder import DECODERS, ENCODER_LAYERS, conv_autoencoder, encoder_decoder
+from dlbook.torch_models.autoencoder import train_autoencoder_torch
 from dlbook.plot.generative import (plot_class_histogram, plot_digit_grid, plot_reconstructions,
                                     tile_images)
 

@@ -7,7 +7,7 @@ import pytest
 import dlbook.functional as F
 from dlbook.autograd import Tensor, Value, cross_entropy, render, zero_grad
 from dlbook.autograd.tensor import _unbroadcast
-from dlbook.numgrad import numerical_gradient, relative_error
+from dlbook.diagnostics.numgrad import numerical_gradient, relative_error
 
 GRAD_TOL = 1e-7
 TORCH_TOL = 1e-10

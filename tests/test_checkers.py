@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from dlbook import checkers as C
+from dlbook.book import checkers as C
 from dlbook.autograd import Value
-from dlbook.numgrad import numerical_gradient
+from dlbook.diagnostics.numgrad import numerical_gradient
 
 
 def naive_softmax(x):

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from dlbook.gradcheck import GRADCHECK_TOL, check_layer
+from dlbook.diagnostics.gradcheck import GRADCHECK_TOL, check_layer
 from dlbook.layers.conv import Conv2d
 from dlbook.layers.conv1d import Conv1d
 from dlbook.layers.conv_naive import conv2d_naive, conv2d_naive_backward

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from dlbook import doctor
+from dlbook.book import doctor
 
 
 def test_report_contents(tmp_path, monkeypatch):

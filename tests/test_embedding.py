@@ -1,8 +1,8 @@
 """Embedding (lookup / scatter-add), MeanPool (masked mean over time) and EmbeddingBag, chapter 12.
 
-Embedding's input is integer, so dlbook.gradcheck.check_layer (which
+Embedding's input is integer, so dlbook.diagnostics.gradcheck.check_layer (which
 perturbs x) does not apply: W's gradient is checked directly with
-dlbook.numgrad.numerical_gradient of sum(forward(ids) * dout). MeanPool
+dlbook.diagnostics.numgrad.numerical_gradient of sum(forward(ids) * dout). MeanPool
 runs through check_layer with a fixed mask. Both are compared with PyTorch
 (torch.nn.Embedding, torch.nn.EmbeddingBag, and the masked mean written in torch)
 on every device.
@@ -16,9 +16,9 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from dlbook.gradcheck import GRADCHECK_TOL, check_layer, norm_relative_error
+from dlbook.diagnostics.gradcheck import GRADCHECK_TOL, check_layer, norm_relative_error
 from dlbook.layers.embedding import Embedding, EmbeddingBag, MeanPool
-from dlbook.numgrad import numerical_gradient
+from dlbook.diagnostics.numgrad import numerical_gradient
 
 F64 = np.float64
 IDS = np.array([[1, 3, 3, 0], [4, 1, 0, 0], [3, 3, 3, 2]])  # repeats and padding (0)

@@ -6,7 +6,7 @@ import pytest
 torch = pytest.importorskip("torch")
 import torch.nn.functional as TF  # noqa: E402
 
-from dlbook.models.gan import (GENERATOR_LOSSES, LATENT_DIM, GANRun, bce_with_logits,  # noqa: E402
+from dlbook.torch_models.gan import (GENERATOR_LOSSES, LATENT_DIM, GANRun, bce_with_logits,  # noqa: E402
                                classify, discriminator_loss, gan_mlp, generate,
                                generator_loss, latent_vectors, softplus, train_digit_classifier,
                                train_gan)

@@ -31,10 +31,10 @@ def test_show_source_returns_real_source_with_location():
 
 
 def test_show_source_of_methods_is_dedented_and_of_modules_works():
-    from dlbook.mlp import MLP
+    from dlbook.models.mlp import MLP
     assert dlbook.show_source(MLP.forward).text.startswith("def forward(")
-    mod = dlbook.show_source(dlbook.numgrad)
-    assert mod.qualname == "dlbook.numgrad" and mod.location == "dlbook/numgrad.py"
+    mod = dlbook.show_source(dlbook.diagnostics.numgrad)
+    assert mod.qualname == "dlbook.diagnostics.numgrad" and mod.location == "dlbook/diagnostics/numgrad.py"
 
 
 def test_show_source_rejects_objects_without_source():
@@ -109,11 +109,11 @@ def test_plot_bad_shapes(plt):
 def test_show_source_links_to_the_documented_api_entry():
     from dlbook.layers import Linear
     from dlbook.layers.base import Layer
-    from dlbook.source import api_target
+    from dlbook.book.source import api_target
 
     md = dlbook.show_source(Linear.forward)._repr_markdown_()
     assert "[API reference](#dlbook.layers.linear.Linear.forward)" in md
     assert api_target(F.softmax) == "dlbook.functional.activations.softmax"
-    assert api_target(dlbook.numgrad) == "dlbook.numgrad"
+    assert api_target(dlbook.diagnostics.numgrad) == "dlbook.diagnostics.numgrad"
     assert api_target(Linear._cached) == "dlbook.layers.base.Layer._cached".rsplit(".", 1)[0]  # private: its class
     assert api_target(Layer) == "dlbook.layers.base.Layer"

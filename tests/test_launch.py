@@ -18,6 +18,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+import dlbook
 from nbclient import NotebookClient
 
 from bookfiles import CONFIG, ROOT, chapter_paths, chapters
@@ -108,4 +110,4 @@ def test_built_wheel_runs_a_chapters_first_cells_in_a_fresh_venv(fresh_python, t
             os.environ["JUPYTER_PATH"] = env_before
     printed = nb.cells[-1].outputs[0]["text"].split()
     assert printed[0].startswith(site), f"imported {printed[0]}, not the installed wheel"
-    assert printed[1] == PYPROJECT["project"]["version"]
+    assert printed[1] == dlbook.__version__  # the wheel's version comes from the package (pyproject: dynamic)

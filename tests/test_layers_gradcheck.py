@@ -1,6 +1,6 @@
 """Every layer's backward pass against float64 numerical gradients (chapter 5).
 
-One generic checker (dlbook.gradcheck) runs over a REGISTRY of cases; adding
+One generic checker (dlbook.diagnostics.gradcheck) runs over a REGISTRY of cases; adding
 a layer to the package means adding one line here. For each case: the input
 and every parameter gradient agree with central differences to
 GRADCHECK_TOL, ``dout`` is left untouched, and gradients accumulate across
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import dlbook.layers as L
-from dlbook.gradcheck import GRADCHECK_TOL, check_layer, check_loss, norm_relative_error
+from dlbook.diagnostics.gradcheck import GRADCHECK_TOL, check_layer, check_loss, norm_relative_error
 from dlbook.layers import (BatchNorm1d, CrossEntropyLoss, Dropout, LayerNorm, Linear, MSELoss,
                            ReLU, Sequential, Sigmoid, Tanh)
 from layer_protocol import assert_accumulates_until_zero_grad, assert_dout_unchanged
@@ -75,6 +75,7 @@ REGISTRY = [
     Case("LayerNorm-no-affine",
          lambda rng: LayerNorm(4, elementwise_affine=False, dtype=F64), (5, 4)),
     Case("Sequential", small_network, (5, 4)),
+    Case("TiedLinear", lambda rng: L.TiedLinear(L.Embedding(6, 4, rng=rng, dtype=F64)), (2, 3, 4)),
     Case("Conv2d", lambda rng: L.Conv2d(3, 4, 3, stride=2, padding=1, rng=rng, dtype=F64), (2, 3, 7, 6)),
     Case("Conv1d", lambda rng: L.Conv1d(3, 4, 3, padding=1, rng=rng, dtype=F64), (2, 3, 9)),
     Case("MaxPool2d", lambda rng: L.MaxPool2d(3, 2, 1), (2, 3, 7, 6)),

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from dlbook import numgrad
+from dlbook.diagnostics import numgrad
 from dlbook.data import make_blobs, make_linear_regression
-from dlbook.linear_models import (
+from dlbook.models.linear_models import (
     LinearRegression,
     LinearSVM,
     LogisticRegression,

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import dlbook.functional as F
-from dlbook.mlp import MLP
-from dlbook.numgrad import relative_error
+from dlbook.models.mlp import MLP
+from dlbook.diagnostics.numgrad import relative_error
 
 RNG = np.random.default_rng(3)
 X = RNG.normal(size=(8, 5))

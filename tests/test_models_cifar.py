@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 
 from dlbook.data.cifar import CIFAR10_ARCHIVE, SPLIT_MEMBERS
-from dlbook.gradcheck import GRADCHECK_TOL, check_layer
+from dlbook.diagnostics.gradcheck import GRADCHECK_TOL, check_layer
 from dlbook.layers import Linear, ReLU, Sequential
 from dlbook.layers import BatchNorm2d
-from dlbook.models.cifar import cifar_net, train_cifar_torch
+from dlbook.models.cifar import cifar_net
+from dlbook.torch_models.cifar import train_cifar_torch
 
 torch = pytest.importorskip("torch")
 from dlbook.twins import as_tensor, copy_weights, to_numpy, to_torch  # noqa: E402

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dlbook import numgrad
+from dlbook.diagnostics import numgrad
 
 
 def test_central_difference_is_second_order_and_forward_first_order():

@@ -1,4 +1,4 @@
-"""dlbook.numtrain: mini-batch SGD with numerical gradients (chapter 4)."""
+"""dlbook.models.numtrain: mini-batch SGD with numerical gradients (chapter 4)."""
 
 import math
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from dlbook.data import make_moons
-from dlbook.mlp import MLP
-from dlbook.numtrain import evaluate, train_numerical
+from dlbook.models.mlp import MLP
+from dlbook.models.numtrain import evaluate, train_numerical
 
 N = 12
 

@@ -1,4 +1,4 @@
-"""dlbook.perceptron (chapter 1): gates, the learning rule, Novikoff's bound, errors, torch parity."""
+"""dlbook.models.perceptron (chapter 1): gates, the learning rule, Novikoff's bound, errors, torch parity."""
 
 import itertools
 
@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from dlbook.data import logic_gate  # noqa: E402
-from dlbook.perceptron import (  # noqa: E402
+from dlbook.models.perceptron import (  # noqa: E402
     GATE_PARAMS,
     Perceptron,
     and_gate,

@@ -1,7 +1,7 @@
 """Pooling, Flatten and Transpose (chapter 10): gradient checks, naive loops, ties, errors.
 
 The vectorised layers are checked three ways without PyTorch: against float64
-central differences (dlbook.gradcheck) over a grid of kernel / stride /
+central differences (dlbook.diagnostics.gradcheck) over a grid of kernel / stride /
 padding / odd and non-square sizes, against plain Python loops written from
 the definition (CS231n's "naive vs fast"), and on hand-made inputs whose
 answer is known (ties, overlapping windows, padding). Max-pool inputs for the
@@ -16,7 +16,7 @@ import itertools
 import numpy as np
 import pytest
 
-from dlbook.gradcheck import GRADCHECK_TOL, check_layer
+from dlbook.diagnostics.gradcheck import GRADCHECK_TOL, check_layer
 from dlbook.layers import Linear, ReLU, Sequential
 from dlbook.layers.pool import AvgPool2d, MaxPool2d, pool_output_size
 from dlbook.layers.pool1d import GlobalMaxPool1d, MaxPool1d, Transpose

@@ -7,7 +7,7 @@ from dlbook.layers import AvgPool2d, Flatten, Linear, MaxPool2d, ReLU, Sequentia
 from dlbook.layers.conv import Conv2d
 from dlbook.models.cifar import cifar_net
 from dlbook.models.lenet import lenet5
-from dlbook.models.receptive_field import ReceptiveField, receptive_field
+from dlbook.diagnostics.receptive_field import ReceptiveField, receptive_field
 
 
 def sizes(rows):

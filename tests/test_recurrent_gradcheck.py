@@ -1,7 +1,7 @@
 """Backpropagation through time against float64 numerical gradients (chapters 14 and 15).
 
 A REGISTRY of cases, as in tests/test_layers_gradcheck.py, each checked over
-whole sequences with dlbook.gradcheck: RNN (tanh, relu), LSTM and GRU, with
+whole sequences with dlbook.diagnostics.gradcheck: RNN (tanh, relu), LSTM and GRU, with
 and without bias, stateful after a first window, and wrapped in ``WithState``,
 which makes the initial state an input and the final state an output, so the
 same check also covers the returned dh0 / dc0 and the dh_n / dc_n inputs of
@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from dlbook.gradcheck import GRADCHECK_TOL, check_layer, check_loss
+from dlbook.diagnostics.gradcheck import GRADCHECK_TOL, check_layer, check_loss
 from dlbook.layers.base import Layer
 from dlbook.layers.gru import GRU
 from dlbook.layers.lstm import LSTM

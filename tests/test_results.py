@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from dlbook import results
+from dlbook.book import results
 
 
 @pytest.fixture

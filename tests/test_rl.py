@@ -10,7 +10,7 @@ import pytest
 
 gym = pytest.importorskip("gymnasium")
 
-from dlbook.numgrad import numerical_gradient  # noqa: E402
+from dlbook.diagnostics.numgrad import numerical_gradient  # noqa: E402
 from dlbook.rl import (SoftmaxPolicy, ValueBaseline, discounted_returns,  # noqa: E402
                        evaluate_policy, greedy_policy, moving_average, policy_evaluation,
                        policy_gradient, q_from_values, random_policy, reinforce, returns_at_steps,

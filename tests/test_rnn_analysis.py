@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlbook.gradcheck import GRADCHECK_TOL, check_layer
+from dlbook.diagnostics.gradcheck import GRADCHECK_TOL, check_layer
 from dlbook.layers.gru import GRU
 from dlbook.layers.lstm import LSTM
 from dlbook.layers.rnn import RNN
 from dlbook.models.bidirectional import Bidirectional
-from dlbook.models.grad_flow import hidden_grad_norms, spectral_radius, with_spectral_radius
+from dlbook.diagnostics.grad_flow import hidden_grad_norms, spectral_radius, with_spectral_radius
 
 F64 = np.float64
 

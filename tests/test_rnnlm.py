@@ -1,6 +1,6 @@
 """The recurrent language model of chapter 15: gradients, weight tying, training, perplexity, generation.
 
-Gradient checks run the whole model in float64 (dlbook.models.model_check:
+Gradient checks run the whole model in float64 (dlbook.diagnostics.model_check:
 every parameter against central differences of the loss). The PyTorch twin
 (nn.Embedding + nn.RNN/LSTM/GRU + nn.Linear, weights copied) must give the
 same loss and gradients on every device.
@@ -11,12 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlbook.gradcheck import GRADCHECK_TOL
+from dlbook.diagnostics.gradcheck import GRADCHECK_TOL
 from dlbook.layers.seq_loss import SequenceCrossEntropyLoss
 from dlbook.models.lm_tools import (generate, lm_cross_entropy, lm_nll, next_token_probs,
                                     perplexity, sample_next)
-from dlbook.models.model_check import check_model
-from dlbook.models.rnnlm import RNNLM, TBPTTStep, TiedLinear, lm_batches
+from dlbook.diagnostics.model_check import check_model
+from dlbook.layers.embedding import TiedLinear
+from dlbook.models.rnnlm import RNNLM, TBPTTStep, lm_batches
 from dlbook.train import History, fit
 from dlbook.optim import SGD, Adam
 from dlbook.text.vocab import Vocab

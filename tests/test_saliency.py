@@ -1,12 +1,12 @@
-"""Tests of dlbook.saliency (chapter 11): gradients checked numerically and against torch."""
+"""Tests of dlbook.diagnostics.saliency (chapter 11): gradients checked numerically and against torch."""
 
 import numpy as np
 import pytest
 
-from dlbook import saliency as S
+from dlbook.diagnostics import saliency as S
 from dlbook.layers import AvgPool2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential
 from dlbook.layers.conv import Conv2d
-from dlbook.numgrad import numerical_gradient
+from dlbook.diagnostics.numgrad import numerical_gradient
 
 F64 = np.float64
 TOL = 1e-7  # norm-based relative error of a float64 central difference

@@ -1,6 +1,6 @@
 """Gradient checks and unit tests of the chapter 19 layers: Upsample, MaxUnpool2d, ConvTranspose2d.
 
-One generic checker (dlbook.gradcheck.check_layer) runs over a REGISTRY of
+One generic checker (dlbook.diagnostics.gradcheck.check_layer) runs over a REGISTRY of
 float64 cases; each case also checks that dout is left untouched and that
 parameter gradients accumulate until zero_grad. MaxUnpool2d takes the
 pooling indices as a second argument, so its cases bind a fixed set of
@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from dlbook.gradcheck import GRADCHECK_TOL, check_layer
+from dlbook.diagnostics.gradcheck import GRADCHECK_TOL, check_layer
 from dlbook.layers import Conv2d, MaxPool2d
 from dlbook.layers.conv_transpose import (ConvTranspose2d, conv_transpose2d,
                                           conv_transpose_output_size)

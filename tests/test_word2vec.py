@@ -8,8 +8,8 @@ import pytest
 from scipy import stats
 
 from dlbook.data.toy_text import make_analogy_corpus
-from dlbook.gradcheck import GRADCHECK_TOL, norm_relative_error
-from dlbook.numgrad import numerical_gradient
+from dlbook.diagnostics.gradcheck import GRADCHECK_TOL, norm_relative_error
+from dlbook.diagnostics.numgrad import numerical_gradient
 from dlbook.optim import SGD, Adam
 from dlbook.text import Vocab
 from dlbook.text.word2vec import (CBOW, SkipGram, UnigramSampler, cbow_examples, skipgram_pairs,

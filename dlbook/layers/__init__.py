@@ -18,7 +18,7 @@ from dlbook.layers.conv import Conv2d
 from dlbook.layers.conv1d import Conv1d
 from dlbook.layers.conv_transpose import ConvTranspose2d
 from dlbook.layers.dropout import Dropout
-from dlbook.layers.embedding import Embedding, EmbeddingBag, MeanPool
+from dlbook.layers.embedding import Embedding, EmbeddingBag, MeanPool, TiedLinear
 from dlbook.layers.gru import GRU, gru_step, gru_step_backward
 from dlbook.layers.linear import Linear
 from dlbook.layers.lstm import LSTM, lstm_step, lstm_step_backward
@@ -40,5 +40,5 @@ __all__ = [
     "ScaledDotProductAttention", "TransformerDecoderLayer", "TransformerEncoderLayer",
     "EmbeddingBag", "Flatten", "GlobalMaxPool1d", "GRU", "Layer", "LayerList", "LayerNorm", "Linear", "LSTM",
     "MaxPool1d", "MaxPool2d", "MaxUnpool2d", "MeanPool", "MSELoss", "ReLU", "RNN", "SequenceCrossEntropyLoss",
-    "Sequential", "Sigmoid", "Tanh", "Transpose", "Upsample", "eval_mode",
+    "Sequential", "Sigmoid", "Tanh", "TiedLinear", "Transpose", "Upsample", "eval_mode",
 ]

@@ -65,7 +65,3 @@ def cell_backward(layer, dout: np.ndarray | None,
         grads = layer.backward(dout, dstate)
     return grads if isinstance(grads, tuple) else (grads, None)
 
-
-def torch_cell_name(cell: str) -> str:
-    """The ``torch.nn`` class name of a cell: "rnn" -> "RNN", "lstm" -> "LSTM", "gru" -> "GRU"."""
-    return check_cell(cell, "torch_cell_name").upper()

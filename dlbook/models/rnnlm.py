@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlbook._checks import as_float_array, check_positive_int
+from dlbook._checks import check_positive_int
 from dlbook.layers.base import Layer
 from dlbook.layers.container import LayerList
 from dlbook.layers.dropout import Dropout
-from dlbook.layers.embedding import Embedding
+from dlbook.layers.embedding import Embedding, TiedLinear
 from dlbook.layers.linear import Linear
 from dlbook.layers.seq_loss import SequenceCrossEntropyLoss
 from dlbook.models.cells import State, cell_backward, check_cell, final_state, make_cell, run_cell
@@ -34,50 +34,7 @@ from dlbook.optim.optimizer import check_hyper
 from dlbook.text.batching import stream_batches
 from dlbook.utils import make_rng
 
-__all__ = ["LMBatches", "RNNLM", "TBPTTStep", "TiedLinear", "lm_batches"]
-
-
-class TiedLinear(Layer):
-    """z = h E^T + b with the (V, E) matrix E of an :class:`Embedding` (weight tying, chapter 15).
-
-    Shapes: h (..., E) -> z (..., V). ``params`` holds only ``b`` (V,); the
-    gradient of E, dE = dz^T h, is *added* to the embedding's ``grads["W"]``,
-    where the embedding's own backward adds its scatter-add too, so E receives
-    the sum of both uses. Backward: dh = dz E.
-    """
-
-    def __init__(self, embedding: Embedding, bias: bool = True):
-        super().__init__()
-        if not isinstance(embedding, Embedding):
-            raise TypeError(f"TiedLinear expected an Embedding to share its weight with; "
-                            f"got {type(embedding).__name__}")
-        self.embedding = embedding
-        V = embedding.num_embeddings
-        if bias:
-            self.add_param("b", np.zeros(V, dtype=embedding.params["W"].dtype))
-        self._h = None
-
-    def forward(self, h: np.ndarray) -> np.ndarray:
-        """z = h E^T + b. Shapes: (..., E) -> (..., V)."""
-        h = as_float_array(h, "TiedLinear.forward", "h")
-        E = self.embedding.params["W"]  # (V, E)
-        if h.ndim == 0 or h.shape[-1] != E.shape[1]:
-            raise ValueError(f"TiedLinear.forward expected h of shape (..., {E.shape[1]}); "
-                             f"got shape {h.shape}")
-        self._h = h
-        z = h @ E.T
-        return z + self.params["b"] if "b" in self.params else z
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        """dh = dz E; adds dE = dz^T h to the embedding's grads and db = sum(dz). (..., V) -> (..., E)."""
-        h = self._cached(self._h)
-        E = self.embedding.params["W"]
-        dout = self._check_dout(dout, h.shape[:-1] + (E.shape[0],))
-        dz2 = dout.reshape(-1, E.shape[0])  # (..., V) -> (M, V)
-        self.embedding.grads["W"] += dz2.T @ h.reshape(-1, E.shape[1])  # (V, M) @ (M, E)
-        if "b" in self.grads:
-            self.grads["b"] += dz2.sum(axis=0)
-        return dout @ E
+__all__ = ["LMBatches", "RNNLM", "TBPTTStep", "lm_batches"]
 
 
 class RNNLM(Layer):

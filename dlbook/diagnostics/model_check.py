@@ -1,6 +1,6 @@
 """Gradient check of a whole model whose input is token ids (chapters 14-15).
 
-:func:`dlbook.gradcheck.check_layer` differentiates with respect to a float
+:func:`dlbook.diagnostics.gradcheck.check_layer` differentiates with respect to a float
 input, but a language model or a sequence classifier reads integer ids,
 which have no gradient. What can be checked is every *parameter*: central
 differences of ``dout * loss(model(ids), targets)`` against the gradients
@@ -15,8 +15,8 @@ import copy
 
 import numpy as np
 
-from dlbook.gradcheck import norm_relative_error
-from dlbook.numgrad import numerical_gradient
+from dlbook.diagnostics.gradcheck import norm_relative_error
+from dlbook.diagnostics.numgrad import numerical_gradient
 from dlbook.utils import make_rng
 
 MODEL_CHECK_STEP = 1e-5

@@ -7,7 +7,7 @@ problems it found in words a learner can act on: a wrong shape, a gradient
 off by a constant factor, a transposed result, a missing sum over the batch,
 NaN on extreme inputs. Usable in Colab with no instructor::
 
-    from dlbook.checkers import check_softmax
+    from dlbook.book.checkers import check_softmax
     check_softmax(my_softmax)
 
 Chapters 3, 4, 5, 6 and 9 point to them from their exercises.
@@ -23,7 +23,7 @@ import numpy as np
 
 from dlbook.functional import cross_entropy_grad, sigmoid, softmax
 from dlbook.layers.im2col import conv_output_size
-from dlbook.numgrad import numerical_gradient
+from dlbook.diagnostics.numgrad import numerical_gradient
 
 MATCH_TOL = 1e-6
 """Relative tolerance for a reader's float64 result to count as equal to the reference."""

@@ -6,11 +6,9 @@ whether the offline datasets load, and where full datasets are cached.
 
 from __future__ import annotations
 
-import importlib
-import platform
 from typing import Callable
 
-import dlbook
+from dlbook.book import provenance
 from dlbook.data.download import cache_dir
 
 PACKAGES = ("numpy", "matplotlib", "torch", "sklearn", "mlxtend", "tqdm")
@@ -22,27 +20,14 @@ FULL_DATASETS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "cifar10": 
 
 def package_versions() -> dict[str, str]:
     """Installed version of each package in PACKAGES, or 'not installed'."""
-    versions = {"python": platform.python_version(), "dlbook": dlbook.__version__}
-    for name in PACKAGES:
-        try:
-            versions[name] = getattr(importlib.import_module(name), "__version__", "?")
-        except ImportError:
-            versions[name] = "not installed"
-    return versions
+    return provenance.package_versions(PACKAGES)
 
 
 def device_report() -> str:
-    """The device dlbook.twins.default_device() picks, with the GPU's name when there is one."""
-    try:
-        import torch
-    except ImportError:
+    """The device the torch cross-checks would use, with the GPU's name when there is one."""
+    if provenance.package_versions(("torch",))["torch"] == provenance.NOT_INSTALLED:
         return "no torch: cross-checks cannot run"
-    from dlbook.twins import default_device
-
-    device = default_device()
-    if device.type == "cuda":
-        return f"cuda ({torch.cuda.get_device_name(0)})"
-    return device.type
+    return provenance.device_name(import_torch=True)
 
 
 def offline_data_report() -> dict[str, str]:

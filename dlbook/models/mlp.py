@@ -14,7 +14,7 @@ import numpy as np
 
 from dlbook._checks import as_float_array, check_positive_int
 from dlbook.functional import accuracy, cross_entropy, relu
-from dlbook.numgrad import DEFAULT_H, numerical_gradient
+from dlbook.diagnostics.numgrad import DEFAULT_H, numerical_gradient
 from dlbook.utils import make_rng
 
 

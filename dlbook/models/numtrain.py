@@ -6,7 +6,7 @@ Here each step costs ``2 * num_parameters`` forward passes (central
 differences), which is why chapter 5 replaces it with backpropagation.
 The model is duck-typed: anything with ``numerical_gradients(x, y, h)``,
 ``sgd_step(grads, lr)``, ``loss(x, y)`` and ``accuracy(x, y)`` works,
-such as :class:`dlbook.mlp.MLP`.
+such as :class:`dlbook.models.mlp.MLP`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numbers
 import numpy as np
 
 from dlbook._checks import check_positive_int
-from dlbook.numgrad import DEFAULT_H
+from dlbook.diagnostics.numgrad import DEFAULT_H
 from dlbook.train import Minibatches, fit
 from dlbook.utils import make_rng
 

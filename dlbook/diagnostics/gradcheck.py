@@ -13,7 +13,7 @@ of 1e-2 or more.
 
 The error of a whole gradient is measured with norms, ||a - b|| / (||a|| + ||b||)
 (:func:`norm_relative_error`). The entrywise maximum of
-:func:`dlbook.numgrad.relative_error` is dominated by any entry that happens
+:func:`dlbook.diagnostics.numgrad.relative_error` is dominated by any entry that happens
 to be nearly 0, where only rounding noise (~1e-16 |f| / h) is left, so it
 flags correct layers now and then.
 
@@ -29,7 +29,7 @@ import copy
 import numpy as np
 
 from dlbook._checks import as_float_array
-from dlbook.numgrad import TINY, numerical_gradient
+from dlbook.diagnostics.numgrad import TINY, numerical_gradient
 from dlbook.utils import make_rng
 
 GRADCHECK_STEP = 1e-6

@@ -8,7 +8,7 @@ value, the seed, package versions, the device and the runtime to
 collects the records of all chapters into the book's results page, and a
 test checks that every printed line agrees with its record.
 
-    from dlbook.results import record
+    from dlbook.book.results import record
     record("ch04", "test_accuracy", acc, fmt=".4f", seed=0)
 """
 
@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import re
-import sys
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from dlbook.book.provenance import provenance
 
 RESULTS_ENV = "DLBOOK_RESULTS_DIR"
 """Environment variable naming the folder for the JSON records (default ``./results``)."""
@@ -54,25 +53,6 @@ class Result:
 def results_dir() -> Path:
     """The folder for the JSON records: ``$DLBOOK_RESULTS_DIR``, else ``./results``."""
     return Path(os.environ.get(RESULTS_ENV, "results"))
-
-
-def _versions() -> dict:
-    import numpy
-
-    import dlbook
-
-    out = {"dlbook": dlbook.__version__, "python": platform.python_version(),
-           "numpy": numpy.__version__}
-    if "torch" in sys.modules:  # only report torch when the chapter uses it
-        out["torch"] = sys.modules["torch"].__version__.split("+")[0]
-    return out
-
-
-def _device() -> str:
-    torch = sys.modules.get("torch")
-    if torch is not None and torch.cuda.is_available():
-        return f"cuda ({torch.cuda.get_device_name(0)})"
-    return f"cpu ({platform.machine()})"
 
 
 def _process_runtime() -> float | None:
@@ -111,7 +91,9 @@ def record(chapter: str, name: str, value: float, *, fmt: str = ".4f", unit: str
     except (TypeError, ValueError):
         raise TypeError(f"record expected a real number for {name}, got {type(value).__name__}") from None
     text = _format(number, fmt, name)
-    result = Result(chapter, name, number, text, unit, seed, _versions(), _device(), _process_runtime())
+    prov = provenance(loaded_only=True)  # torch only when the chapter used it
+    device = prov.pop("device")
+    result = Result(chapter, name, number, text, unit, seed, prov, device, _process_runtime())
     print(result.line())
     save(result)  # returns None, so a record() that ends a cell adds no second output
 
