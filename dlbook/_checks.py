@@ -7,6 +7,9 @@ than as a broadcasting error deep inside numpy.
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 
 
@@ -72,3 +75,20 @@ def check_non_negative_int(value, where: str, name: str) -> int:
     if value < 0:
         raise ValueError(f"{where} expected {name} >= 0; got {value}")
     return int(value)
+
+
+def check_hyper(value: Any, where: str, name: str, low: float = 0.0,
+                high: float | None = None) -> float:
+    """Return ``value`` as a Python float in ``[low, high)`` (``high=None``: no upper end).
+
+    Raises ``TypeError`` for a non-number (or bool) and ``ValueError`` out of range
+    or for NaN. A plain float (not a numpy scalar) keeps numpy from promoting
+    float32 parameters to float64 in the update arithmetic.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{where} expected {name} to be a real number; got {type(value).__name__}")
+    value = float(value)
+    if math.isnan(value) or value < low or (high is not None and value >= high):
+        interval = f">= {low}" if high is None else f"in [{low}, {high})"
+        raise ValueError(f"{where} expected {name} {interval}; got {value}")
+    return value

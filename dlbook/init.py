@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from dlbook.optim.optimizer import check_hyper
+from dlbook._checks import check_hyper
 from dlbook.utils import make_rng
 
 Shape = Sequence[int]
@@ -109,6 +109,18 @@ def normal_(x: Shape | np.ndarray, std: float = 1.0, rng: RNG = None, mean: floa
     if any(d < 0 for d in shape):
         raise ValueError(f"normal_ expected a shape of sizes >= 0; got {shape}")
     return gen.normal(mean, std, size=shape).astype(dtype)
+
+
+def uniform_(shape: Shape, bound: float, rng: RNG = None, dtype=np.float32) -> np.ndarray:
+    """W ~ U(-bound, bound), entry by entry.
+
+    Shapes: shape (any number of axes) -> a new array of that shape and
+    ``dtype``. PyTorch's default for recurrent weights (bound = 1/sqrt(H),
+    chapter 14) and the building block of the Xavier/Kaiming uniform rules.
+    """
+    bound = check_hyper(bound, "uniform_", "bound")
+    dims = tuple(int(d) for d in shape)
+    return make_rng(rng, where="uniform_").uniform(-bound, bound, size=dims).astype(dtype)
 
 
 def xavier_uniform(shape: Shape, gain: float = 1.0, rng: RNG = None,

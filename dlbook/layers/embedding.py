@@ -19,6 +19,7 @@ import numpy as np
 
 from dlbook._checks import as_float_array, check_positive_int
 from dlbook.layers.base import Layer
+from dlbook.init import normal_
 from dlbook.utils import make_rng
 
 __all__ = ["Embedding", "EmbeddingBag", "MeanPool", "TiedLinear"]
@@ -55,7 +56,8 @@ class Embedding(Layer):
         self.num_embeddings = check_positive_int(num_embeddings, "Embedding", "num_embeddings")
         self.embedding_dim = check_positive_int(embedding_dim, "Embedding", "embedding_dim")
         self.padding_idx = self._check_padding_idx(padding_idx)
-        W = make_rng(rng, "Embedding").standard_normal((self.num_embeddings, self.embedding_dim))
+        shape = (self.num_embeddings, self.embedding_dim)
+        W = normal_(shape, std=1.0, rng=make_rng(rng, "Embedding"), dtype=np.float64)  # torch's N(0, 1)
         if self.padding_idx is not None:
             W[self.padding_idx] = 0.0
         self.add_param("W", W.astype(dtype))

@@ -6,6 +6,7 @@ import numpy as np
 
 from dlbook._checks import as_float_array, check_positive_int
 from dlbook.layers.base import Layer
+from dlbook.init import kaiming_normal
 from dlbook.utils import make_rng
 
 HE_GAIN = 2.0
@@ -33,10 +34,8 @@ class Linear(Layer):
         super().__init__()
         self.in_features = check_positive_int(in_features, "Linear", "in_features")
         self.out_features = check_positive_int(out_features, "Linear", "out_features")
-        rng = make_rng(rng, "Linear")
-        std = np.sqrt(HE_GAIN / self.in_features)
-        W = std * rng.standard_normal((self.in_features, self.out_features))
-        self.add_param("W", W.astype(dtype))
+        shape = (self.in_features, self.out_features)
+        self.add_param("W", kaiming_normal(shape, rng=make_rng(rng, "Linear"), dtype=dtype))  # std sqrt(2 / D)
         if bias:
             self.add_param("b", np.zeros(self.out_features, dtype=dtype))
         self.input_grad = bool(input_grad)

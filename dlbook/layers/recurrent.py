@@ -24,6 +24,7 @@ import numpy as np
 
 from dlbook._checks import as_float_array, check_positive_int
 from dlbook.layers.base import Layer
+from dlbook.init import uniform_
 from dlbook.utils import make_rng
 
 
@@ -54,7 +55,7 @@ class RecurrentBase(Layer):
         if bias:
             shapes.update({b: (G,) for b in bias_names})
         for key, shape in shapes.items():
-            self.add_param(key, rng.uniform(-bound, bound, size=shape).astype(self.dtype))
+            self.add_param(key, uniform_(shape, bound, rng=rng, dtype=self.dtype))
         self._state = None  # carried between calls in stateful mode
         self._cache = None
         self._scratch: dict[str, np.ndarray] = {}

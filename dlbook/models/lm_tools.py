@@ -18,9 +18,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from dlbook.layers.base import eval_mode
-from dlbook._checks import check_non_negative_int, check_positive_int
+from dlbook._checks import check_hyper, check_non_negative_int, check_positive_int
 from dlbook.functional import log_softmax
-from dlbook.optim.optimizer import check_hyper
 from dlbook.utils import make_rng
 
 EVAL_SEQ_LEN = 64

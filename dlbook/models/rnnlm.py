@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlbook._checks import check_positive_int
+from dlbook._checks import check_hyper, check_positive_int
 from dlbook.layers.base import Layer
 from dlbook.layers.container import LayerList
 from dlbook.layers.dropout import Dropout
@@ -30,7 +30,6 @@ from dlbook.layers.embedding import Embedding, TiedLinear
 from dlbook.layers.linear import Linear
 from dlbook.layers.seq_loss import SequenceCrossEntropyLoss
 from dlbook.models.cells import State, cell_backward, check_cell, final_state, make_cell, run_cell
-from dlbook.optim.optimizer import check_hyper
 from dlbook.text.batching import stream_batches
 from dlbook.utils import make_rng
 

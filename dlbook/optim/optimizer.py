@@ -20,25 +20,10 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from dlbook._checks import check_hyper  # noqa: F401  (optimizers validate their hyperparameters)
+
 ParamPairs = Iterable[tuple[np.ndarray, np.ndarray]]
 """What an optimizer is built from: ``layer.parameters()`` or a list of (param, grad) pairs."""
-
-
-def check_hyper(value: Any, where: str, name: str, low: float = 0.0,
-                high: float | None = None) -> float:
-    """Return ``value`` as a Python float in ``[low, high)`` (``high=None``: no upper end).
-
-    Raises ``TypeError`` for a non-number (or bool) and ``ValueError`` out of range
-    or for NaN. A plain float (not a numpy scalar) keeps numpy from promoting
-    float32 parameters to float64 in the update arithmetic.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{where} expected {name} to be a real number; got {type(value).__name__}")
-    value = float(value)
-    if math.isnan(value) or value < low or (high is not None and value >= high):
-        interval = f">= {low}" if high is None else f"in [{low}, {high})"
-        raise ValueError(f"{where} expected {name} {interval}; got {value}")
-    return value
 
 
 def check_bool(value: Any, where: str, name: str) -> bool:
