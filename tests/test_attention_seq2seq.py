@@ -9,8 +9,9 @@ from seq2seq_checks import (BOS, E, EOS, H, MODEL_TOL, PAD, SRC, TGT, V, loss_an
                             numeric_errors)
 
 from dlbook.models.attention_seq2seq import AttentionDecoder, AttentionSeq2Seq, source_mask
-from dlbook.models.seq2seq_train import exact_match_ids, fit_seq2seq
+from dlbook.models.seq2seq_train import exact_match_ids, seq2seq_step
 from dlbook.optim import Adam
+from dlbook.train import Minibatches, fit
 
 VARIANTS = {
     "lstm": {},
@@ -110,9 +111,9 @@ def test_attention_learns_to_reverse_a_sequence():
     src = seqs
     tgt = np.concatenate([np.full((n, 1), BOS), seqs[:, ::-1], np.full((n, 1), EOS)], axis=1)
     model = AttentionSeq2Seq(V, 8, 24, rng=1)
-    history = fit_seq2seq(model, Adam(list(model.parameters()), lr=0.02), src, tgt, epochs=10,
-                          batch_size=32, clip_norm=5.0, rng=2)
-    assert history.train_loss[-1] < 0.3 * history.train_loss[0]
+    history = fit(model, Minibatches(src, tgt, 32, rng=2), Adam(list(model.parameters()), lr=0.02),
+                  epochs=10, step=seq2seq_step, clip_norm=5.0)
+    assert history.epoch_loss[-1] < 0.3 * history.epoch_loss[0]
     assert exact_match_ids(model, src[:100], tgt[:100]) > 0.8
     model.generate(src[:50], L + 1)
     first = model.last_attention[:, 0].argmax(axis=1)  # where the first output looks

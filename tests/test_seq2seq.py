@@ -14,9 +14,10 @@ from seq2seq_checks import (BOS, E, EOS, H, MODEL_TOL, PAD, SRC, TGT, V, loss_an
 
 from dlbook.layers import Layer
 from dlbook.models.seq2seq import Decoder, Encoder, Seq2Seq, reverse_padded, source_lengths
-from dlbook.models.seq2seq_train import (Seq2SeqHistory, exact_match_ids, fit_seq2seq,
-                                         generate_batched, token_accuracies, trim_padding)
-from dlbook.optim import Adam
+from dlbook.models.seq2seq_train import (exact_match_ids, exact_match_on, generate_batched,
+                                         seq2seq_step, token_accuracies, trim_padding)
+from dlbook.optim import SGD, Adam
+from dlbook.train import History, Minibatches, fit
 
 VARIANTS = {
     "lstm": {},
@@ -220,21 +221,40 @@ def copy_task(n, rng):
     return src, tgt
 
 
-def test_fit_seq2seq_learns_to_copy():
+def test_fit_with_the_seq2seq_step_learns_to_copy():
     rng = np.random.default_rng(0)
     src, tgt = copy_task(300, rng)
     model = Seq2Seq(V, 8, 24, peeky=True, rng=1)
-    history = fit_seq2seq(model, Adam(list(model.parameters()), lr=0.02), src, tgt, epochs=12,
-                          batch_size=32, clip_norm=5.0, val=(src[:100], tgt[:100]), rng=2)
-    assert isinstance(history, Seq2SeqHistory)
-    assert len(history.train_loss) == len(history.val_exact) == len(history.grad_norm) == 12
-    assert history.train_loss[-1] < 0.5 * history.train_loss[0]
+    history = fit(model, Minibatches(src, tgt, 32, rng=2), Adam(list(model.parameters()), lr=0.02),
+                  epochs=12, step=seq2seq_step, clip_norm=5.0,
+                  metrics=[exact_match_on(val=(src[:100], tgt[:100]))])
+    assert isinstance(history, History)
+    assert len(history.epoch_loss) == len(history.val_exact) == 12
+    assert len(history.loss) == len(history.grad_norm) == 12 * 10  # one per update (300 / 32)
+    assert history.epoch_loss[-1] < 0.5 * history.epoch_loss[0]
     assert history.val_exact[-1] > 0.8
     assert exact_match_ids(model, src[:100], tgt[:100]) == pytest.approx(history.val_exact[-1])
     tf, free = token_accuracies(model, src[:100], tgt[:100])
     assert 0.8 < free <= 1.0 and 0.8 < tf <= 1.0
-    assert set(history.as_dict()) == {"train_loss", "val_exact", "grad_norm"}
     assert model.training
+
+
+def test_seq2seq_step_trims_padding_and_backpropagates_the_teacher_forced_loss():
+    """The step's loss and gradients equal those of the trimmed batch; fit's update uses them."""
+    model = make_model({"peeky": True})
+    wide_src, wide_tgt = np.pad(SRC, ((0, 0), (0, 2))), np.pad(TGT, ((0, 0), (0, 3)))
+    model.zero_grad()
+    value = seq2seq_step(model, (wide_src, wide_tgt))
+    grads = {k: g.copy() for k, g in model.grads.items()}
+    model.zero_grad()
+    assert value == pytest.approx(loss_and_backward(model, SRC, TGT), abs=1e-14)
+    for k, g in model.grads.items():
+        np.testing.assert_allclose(grads[k], g, atol=1e-14, err_msg=k)
+    before = {k: p.copy() for k, p in model.params.items()}
+    history = fit(model, [(SRC, TGT)], SGD(list(model.parameters()), lr=0.1), step=seq2seq_step)
+    assert history.loss == [pytest.approx(value, abs=1e-14)]
+    for k, p in model.params.items():  # one plain SGD step along the step's gradient
+        np.testing.assert_allclose(p, before[k] - 0.1 * grads[k], atol=1e-12, err_msg=k)
 
 
 def test_exact_match_and_token_accuracies_on_known_outputs():
@@ -249,16 +269,21 @@ def test_exact_match_and_token_accuracies_on_known_outputs():
     assert generate_batched(model, SRC, 2, batch_size=3).shape == (4, 2)
 
 
-def test_trim_padding_and_fit_arguments():
+def test_trim_padding_and_bad_training_arguments():
     assert trim_padding(np.array([[4, 5, 0, 0], [4, 0, 0, 0]]), 0).tolist() == [[4, 5], [4, 0]]
     assert trim_padding(np.zeros((2, 3), np.int64), 0).shape == (2, 1)
     model = make_model({})
-    opt = Adam(list(model.parameters()))
-    with pytest.raises(ValueError, match="fit_seq2seq expected src"):
-        fit_seq2seq(model, opt, SRC, TGT[:2], epochs=1)
-    with pytest.raises(ValueError, match="fit_seq2seq expected epochs >= 1"):
-        fit_seq2seq(model, opt, SRC, TGT, epochs=0)
-    with pytest.raises(ValueError, match=r"fit_seq2seq \(val\) expected src"):
-        fit_seq2seq(model, opt, SRC, TGT, epochs=1, val=(SRC, TGT[:1]))
+    with pytest.raises(ValueError, match="seq2seq_step expected src"):
+        seq2seq_step(model, (SRC, TGT[:2]))
+    with pytest.raises(TypeError, match=r"seq2seq_step expected a pair \(src, tgt\)"):
+        seq2seq_step(model, SRC)
+    with pytest.raises(TypeError, match="of length 3"):
+        seq2seq_step(model, (SRC, TGT, TGT))
+    with pytest.raises(ValueError, match=r"exact_match_on \(val\) expected src"):
+        exact_match_on(val=(SRC, TGT[:1]))
+    with pytest.raises(ValueError, match="Minibatches expected X and y with the same length"):
+        Minibatches(SRC, TGT[:2])
     with pytest.raises(ValueError, match="exact_match_ids expected src"):
         exact_match_ids(model, SRC[0], TGT[0])
+    assert exact_match_on(val=(SRC, TGT), train=(SRC[:2], TGT[:2]))(model).keys() == {
+        "val_exact", "train_exact"}

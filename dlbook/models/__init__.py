@@ -12,6 +12,7 @@ some of them in PyTorch are in :mod:`dlbook.torch_models`.
 
 from dlbook.models.attention_seq2seq import AttentionDecoder, AttentionSeq2Seq
 from dlbook.models.autoencoder import conv_autoencoder, encoder_decoder
+from dlbook.models.beam import BeamSearchResult, beam_search
 from dlbook.models.bidirectional import Bidirectional
 from dlbook.models.cells import CELLS, make_cell
 from dlbook.models.cifar import cifar_net
@@ -28,10 +29,10 @@ from dlbook.models.lm_tools import (
 from dlbook.models.rnnlm import LMBatches, RNNLM, TBPTTStep, lm_batches
 from dlbook.models.seq2seq import Decoder, Encoder, Seq2Seq, reverse_padded, source_lengths
 from dlbook.models.seq2seq_train import (
-    Seq2SeqHistory,
     exact_match_ids,
-    fit_seq2seq,
+    exact_match_on,
     generate_batched,
+    seq2seq_step,
     token_accuracies,
 )
 from dlbook.models.seq_classifier import RNNClassifier
@@ -44,9 +45,9 @@ __all__ = [
     "generate", "lm_cross_entropy", "lm_nll", "make_cell", "next_token_probs", "perplexity",
     "sample_next",
     # chapters 16-17
-    "AttentionDecoder", "AttentionSeq2Seq", "Decoder", "Encoder", "Seq2Seq", "Seq2SeqHistory",
-    "exact_match_ids", "fit_seq2seq", "generate_batched", "reverse_padded", "source_lengths",
-    "token_accuracies",
+    "AttentionDecoder", "AttentionSeq2Seq", "BeamSearchResult", "Decoder", "Encoder", "Seq2Seq",
+    "beam_search", "exact_match_ids", "exact_match_on", "generate_batched", "reverse_padded",
+    "seq2seq_step", "source_lengths", "token_accuracies",
     # chapter 18
     "GPT",
     # chapter 19

@@ -110,6 +110,7 @@ class AttentionSeq2Seq(Seq2Seq):
         super().__init__(vocab_size, embedding_dim, hidden_size, cell, False, reverse_source,
                          pad_index, bos_index, eos_index, rng, dtype)
         self.last_attention = None
+        self._gen = None
 
     def _make_decoder(self, V, E, H, cell, rng, dtype) -> AttentionDecoder:
         return AttentionDecoder(V, E, H, cell, self.pad_index, self.scale, rng, dtype)
@@ -129,10 +130,15 @@ class AttentionSeq2Seq(Seq2Seq):
     def _start_generation(self, N: int, max_len: int) -> None:
         self._gen = []
 
-    def _step(self, tokens, state, context, enc_out, lengths, t):
+    def decode_step(self, tokens, state, context, enc_out, lengths):
+        """One free-running step with attention: -> (logits (N, V), new state) (chapter 17).
+
+        Inside :meth:`generate` the step's weights (N, Ts) are kept for ``last_attention``.
+        """
         logits, state, weights = self.decoder.step(tokens, state, enc_out,
                                                    source_mask(lengths, enc_out.shape[1]))
-        self._gen.append(weights)
+        if self._gen is not None:
+            self._gen.append(weights)
         return logits, state
 
     def generate(self, src: np.ndarray, max_len: int) -> np.ndarray:
@@ -140,11 +146,14 @@ class AttentionSeq2Seq(Seq2Seq):
 
         Rows of ``last_attention`` after a sequence's <eos> are zeros.
         """
-        out = super().generate(src, max_len)
-        N, Ts = len(out), np.asarray(src).shape[1]
-        weights = np.zeros((N, max_len, Ts))
-        for t, w in enumerate(self._gen):
-            weights[:, t] = w
+        try:
+            out = super().generate(src, max_len)
+            N, Ts = len(out), np.asarray(src).shape[1]
+            weights = np.zeros((N, max_len, Ts))
+            for t, w in enumerate(self._gen):
+                weights[:, t] = w
+        finally:
+            self._gen = None  # steps taken outside generate (beam search) keep no weights
         ended = np.cumsum(out == self.eos_index, axis=1) - (out == self.eos_index) > 0  # after <eos>
         weights[ended] = 0.0
         self.last_attention = weights

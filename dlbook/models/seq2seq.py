@@ -3,11 +3,9 @@
 The **encoder** reads the source ids with an embedding and an LSTM (or GRU)
 and summarises them in one vector, the *context vector* c = h_{L-1}: the
 hidden state at each sequence's true last token (index L-1 for a source of
-L real tokens). The sources are right-padded; the recurrence also runs over
-the padding, but nothing reads those states, so they get exactly zero
-gradient and cannot pollute c. (Left padding would instead feed the padding
-*before* the real tokens, and an LSTM's biases change its state even on a
-zero input vector.)
+L real tokens). Sources are right-padded: the recurrence runs over the padding,
+but nothing reads those states, so they get zero gradient and cannot pollute c
+(left padding would feed it *before* the real tokens; chapter 16 compares).
 
 The **decoder** is a second embedding + LSTM that starts from h_0 = c (and
 c_0 = 0 for an LSTM) and predicts the next target character at every step.
@@ -198,14 +196,13 @@ class Decoder(Layer):
 class Seq2Seq(Layer):
     """Encoder-decoder trained with teacher forcing; greedy decoding at test time (chapter 16).
 
-    Shapes: forward(src (N, Ts), tgt_in (N, Tt)) -> logits (N, Tt, V). A target
-    row is ``<bos> y_1 ... y_K <eos>`` right-padded with ``pad_index``; the
-    decoder reads tgt_in = tgt[:, :-1], and the loss, the mean over the real
-    positions of -log p(y_t | y_<t, source), is
-    ``SequenceCrossEntropyLoss(ignore_index=pad_index)`` of the logits and
-    tgt[:, 1:], outside the model. backward(dlogits (N, Tt, V)) -> None (the
-    inputs are token ids; fills ``grads``). generate(src, max_len) ->
-    (N, max_len) ids. One vocabulary (one codec) serves source and target.
+    Shapes: forward(src (N, Ts), tgt_in (N, Tt)) -> logits (N, Tt, V). A target row is
+    ``<bos> y_1 ... y_K <eos>`` right-padded with ``pad_index``; the decoder reads
+    tgt_in = tgt[:, :-1], and the loss, the mean over the real positions of
+    -log p(y_t | y_<t, source), is ``SequenceCrossEntropyLoss(ignore_index=pad_index)`` of
+    the logits and tgt[:, 1:], outside the model. backward(dlogits (N, Tt, V)) -> None
+    (token ids get no gradient). generate(src, max_len) -> (N, max_len) ids; beam search
+    (:mod:`dlbook.models.beam`) steps with decode_step. One codec serves source and target.
     """
 
     def __init__(self, vocab_size: int, embedding_dim: int = 16, hidden_size: int = 64,
@@ -279,12 +276,11 @@ class Seq2Seq(Layer):
         enc_out, context = self.encoder.forward(ids, lengths)
         N = len(ids)
         out = np.full((N, max_len), self.pad_index, dtype=np.int64)
-        tokens = np.full(N, self.bos_index, dtype=np.int64)
-        done = np.zeros(N, dtype=bool)
+        tokens, done = np.full(N, self.bos_index, dtype=np.int64), np.zeros(N, dtype=bool)
         state = initial_state(self.decoder.rnn, context)
         self._start_generation(N, max_len)
         for t in range(max_len):
-            logits, state = self._step(tokens, state, context, enc_out, lengths, t)
+            logits, state = self.decode_step(tokens, state, context, enc_out, lengths)
             tokens = np.where(done, self.pad_index, logits.argmax(axis=1))
             out[:, t] = tokens
             done |= tokens == self.eos_index
@@ -295,5 +291,9 @@ class Seq2Seq(Layer):
     def _start_generation(self, N: int, max_len: int) -> None:
         """Hook for subclasses (the attention model allocates its weight record here)."""
 
-    def _step(self, tokens, state, context, enc_out, lengths, t):
+    def decode_step(self, tokens: np.ndarray, state, context, enc_out, lengths):
+        """One free-running step, for greedy decoding and beam search: -> (logits (N, V), state).
+
+        Shapes: tokens (N,), state (h, c) or h, context (N, H), enc_out (N, Ts, H), lengths (N,).
+        """
         return self.decoder.step(tokens, state, context)

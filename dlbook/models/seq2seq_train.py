@@ -1,11 +1,15 @@
 """Training and scoring sequence-to-sequence models (chapters 16 and 17).
 
-:func:`fit_seq2seq` is the loop of :func:`dlbook.train.fit` for models whose
-``forward(src, tgt_in)`` returns teacher-forced logits: shuffled mini-batches,
-the loss ``SequenceCrossEntropyLoss(ignore_index=pad)`` of the logits and the
-shifted targets, the global gradient norm clipped before each step, and the
-held-out *exact match* (greedy decoding, whole answer right or wrong) after
-every epoch.
+Training is :func:`dlbook.train.fit` with one step function,
+:func:`seq2seq_step`: trim the batch's padding columns, score the
+teacher-forced logits with ``SequenceCrossEntropyLoss(ignore_index=pad)``
+against the shifted targets, backpropagate. ``fit`` does the rest (shuffled
+:class:`dlbook.train.Minibatches`, gradient clipping, the optimizer step,
+schedules), and :func:`exact_match_on` is the metric it logs after every
+epoch: held-out *exact match* of greedy decoding (whole answer right or wrong)::
+
+    fit(model, Minibatches(src, tgt, 64, rng=100), optimizer, epochs, step=seq2seq_step,
+        clip_norm=5.0, metrics=[exact_match_on(val=(src_val, tgt_val))])
 
 The scores here work on id arrays: a target row is ``<bos> y_1 ... y_K <eos>``
 right-padded, and an answer counts as correct when the generated ids equal
@@ -14,30 +18,14 @@ right-padded, and an answer counts as correct when the generated ids equal
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
-from dlbook._checks import check_positive_int
 from dlbook.layers.seq_loss import SequenceCrossEntropyLoss
-from dlbook.optim.clip import clip_grad_norm_
-from dlbook.utils import make_rng
 
 EVAL_BATCH = 500
 """Batch size for decoding held-out data (no backward pass, so it can be large)."""
-
-
-@dataclass
-class Seq2SeqHistory:
-    """Per-epoch metrics of :func:`fit_seq2seq` (one entry per epoch)."""
-
-    train_loss: list[float] = field(default_factory=list)
-    val_exact: list[float] = field(default_factory=list)
-    grad_norm: list[float] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, list[float]]:
-        """The non-empty metrics by name."""
-        return {k: v for k, v in vars(self).items() if v}
 
 
 def trim_padding(ids: np.ndarray, pad_index: int) -> np.ndarray:
@@ -45,6 +33,13 @@ def trim_padding(ids: np.ndarray, pad_index: int) -> np.ndarray:
     real = np.any(np.asarray(ids) != pad_index, axis=0)
     keep = int(np.flatnonzero(real)[-1]) + 1 if real.any() else 1
     return ids[:, :keep]
+
+
+def _unpack_pair(pair, where: str) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise TypeError(f"{where} expected a pair (src, tgt) of id arrays; got {type(pair).__name__}"
+                        + (f" of length {len(pair)}" if isinstance(pair, (tuple, list)) else ""))
+    return _check_pairs(*pair, where)
 
 
 def _check_pairs(src, tgt, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -106,51 +101,30 @@ def token_accuracies(model, src: np.ndarray, tgt: np.ndarray,
     return float(tf[real].mean()), float(free_hits[real].mean())
 
 
-def fit_seq2seq(model, optimizer, src: np.ndarray, tgt: np.ndarray, epochs: int,
-                batch_size: int = 64, clip_norm: float | None = 1.0,
-                val: tuple[np.ndarray, np.ndarray] | None = None, scheduler=None,
-                rng: int | np.random.Generator | None = None) -> Seq2SeqHistory:
-    """Train with teacher forcing for ``epochs`` passes of shuffled mini-batches.
+def seq2seq_step(model, batch: tuple[np.ndarray, np.ndarray]) -> float:
+    """``fit``'s step for an encoder-decoder: the teacher-forced loss, then backward (chapter 16).
 
-    Each step: zero_grad, loss = loss_fn(model(src_b, tgt_b[:, :-1]), tgt_b[:, 1:])
-    with ``loss_fn = SequenceCrossEntropyLoss(ignore_index=model.pad_index)``,
-    model.backward(loss_fn.backward()), clip the global gradient norm to
-    ``clip_norm`` (None: no clipping), optimizer.step(). Each batch is trimmed
-    to its longest source and target.
-    Shapes: src (N, Ts), tgt (N, Tt); ``val`` = (src_val, tgt_val) scored by
-    :func:`exact_match_ids` after every epoch; ``scheduler.step()`` runs after
-    every epoch. Chapter 16.
+    Shapes: batch = (src (B, Ts), tgt (B, Tt)), right-padded id rows, each
+    trimmed to its longest source and target; the decoder reads tgt[:, :-1]
+    and is scored on tgt[:, 1:], padding labels skipped. -> the mean loss.
     """
-    src, tgt = _check_pairs(src, tgt, "fit_seq2seq")
-    epochs = check_positive_int(epochs, "fit_seq2seq", "epochs")
-    batch_size = check_positive_int(batch_size, "fit_seq2seq", "batch_size")
-    if val is not None:
-        val = _check_pairs(*val, "fit_seq2seq (val)")
-    gen = make_rng(rng, "fit_seq2seq")
-    loss_fn = SequenceCrossEntropyLoss(ignore_index=model.pad_index)  # padding labels skipped
-    pairs = list(model.parameters())
-    history = Seq2SeqHistory()
-    for _ in range(epochs):
-        model.train()
-        order = gen.permutation(len(src))
-        total, norms = 0.0, []
-        for start in range(0, len(src), batch_size):
-            idx = order[start:start + batch_size]
-            sb = trim_padding(src[idx], model.pad_index)
-            tb = trim_padding(tgt[idx], model.pad_index)
-            model.zero_grad()
-            loss = loss_fn.forward(model.forward(sb, tb[:, :-1]), tb[:, 1:])  # teacher forcing
-            model.backward(loss_fn.backward())
-            if clip_norm is not None:
-                norms.append(clip_grad_norm_(pairs, clip_norm))
-            optimizer.step()
-            total += loss * len(idx)
-        history.train_loss.append(total / len(src))
-        if norms:
-            history.grad_norm.append(float(np.mean(norms)))
-        if val is not None:
-            history.val_exact.append(exact_match_ids(model, *val))
-        if scheduler is not None:
-            scheduler.step()
-    model.train()
-    return history
+    src, tgt = _unpack_pair(batch, "seq2seq_step")
+    src, tgt = trim_padding(src, model.pad_index), trim_padding(tgt, model.pad_index)
+    loss_fn = SequenceCrossEntropyLoss(ignore_index=model.pad_index)
+    loss = loss_fn(model(src, tgt[:, :-1]), tgt[:, 1:])  # teacher forcing
+    model.backward(loss_fn.backward())
+    return loss
+
+
+def exact_match_on(**splits: tuple[np.ndarray, np.ndarray]) -> Callable:
+    """A metric for ``fit``: greedy exact match on each named split, logged as ``<name>_exact``.
+
+    Shapes: each split = (src (N, Ts), tgt (N, Tt)), e.g. ``val=(src_val, tgt_val)``
+    logs ``val_exact``, scored by :func:`exact_match_ids`. Chapter 16.
+    """
+    checked = {name: _unpack_pair(pair, f"exact_match_on ({name})") for name, pair in splits.items()}
+
+    def metric(model) -> dict[str, float]:
+        return {f"{name}_exact": exact_match_ids(model, *pair) for name, pair in checked.items()}
+
+    return metric
