@@ -19,11 +19,15 @@ import pytest
 
 from dlbook import layers as L
 from dlbook.layers.base import Layer
+from dlbook.layers.residual import ResidualBlock
 from dlbook.models.attention_seq2seq import AttentionSeq2Seq
+from dlbook.models.autoencoder import UnpoolAutoencoder
 from dlbook.models.bidirectional import Bidirectional
 from dlbook.models.gpt import GPT
 from dlbook.models.rnnlm import RNNLM
 from dlbook.models.seq2seq import Seq2Seq
+from dlbook.models.vae import VAE
+from dlbook.models.transformer_seq2seq import TransformerSeq2Seq
 
 torch = pytest.importorskip("torch")
 from dlbook.twins import (as_tensor, copy_weights, registered_types, to_numpy,  # noqa: E402
@@ -58,6 +62,11 @@ def seq2seq_inputs(rng):
     return SRC, TGT_IN
 
 
+def unpool_inputs(rng):
+    pool = L.MaxPool2d(2)
+    return pool(rng.normal(size=(2, 2, 4, 6))), pool.indices  # values and their switches
+
+
 CASES = {
     L.Linear: Case(lambda: L.Linear(4, 3, rng=0, dtype=F64), floats((2, 4))),
     L.Conv1d: Case(lambda: L.Conv1d(2, 3, 3, stride=2, padding=1, rng=0, dtype=F64),
@@ -82,6 +91,11 @@ CASES = {
     L.MaxPool1d: Case(lambda: L.MaxPool1d(2), floats((2, 3, 6))),
     L.Flatten: Case(L.Flatten, floats((2, 3, 2, 2))),
     L.Upsample: Case(lambda: L.Upsample(2, mode="bilinear"), floats((2, 2, 3, 3))),
+    L.MaxUnpool2d: Case(lambda: L.MaxUnpool2d(2), unpool_inputs),
+    UnpoolAutoencoder: Case(lambda: UnpoolAutoencoder(2, 3, rng=0, dtype=F64), floats((2, 1, 8, 8))),
+    VAE: Case(lambda: VAE(6, 5, 2, rng=0, dtype=F64), floats((3, 6), (3, 2)),
+              ours=lambda layer, x, eps: layer(x, eps)[0],  # the logits; backward -> (dx, deps)
+              theirs=lambda twin, x, eps: twin(x, eps)[0]),
     L.Sequential: Case(lambda: L.Sequential(
         L.Conv2d(1, 2, 3, padding=1, rng=0, dtype=F64), L.BatchNorm2d(2, dtype=F64), L.ReLU(),
         L.MaxPool2d(2), L.Flatten(), L.Linear(8, 3, rng=1, dtype=F64)), floats((2, 1, 4, 4))),
@@ -101,8 +115,13 @@ CASES = {
     L.TransformerDecoderLayer: Case(
         lambda: L.TransformerDecoderLayer(8, 2, 12, norm_first=True, rng=0, dtype=F64),
         floats((2, 5, 8), (2, 6, 8)), ours=lambda layer, t, m: layer(t, m, tgt_is_causal=False)),
+    ResidualBlock: Case(lambda: ResidualBlock(2, 3, stride=2, rng=0, dtype=F64),
+                        floats((2, 2, 5, 5))),
     GPT: Case(lambda: GPT(11, block_size=7, d_model=8, nhead=2, num_layers=2, rng=0, dtype=F64),
               ids(11, (2, 7))),
+    TransformerSeq2Seq: Case(lambda: TransformerSeq2Seq(8, 8, 2, 2, 1, 12, positional="learned",
+                                                        max_len=6, rng=0, dtype=F64),
+                             seq2seq_inputs),
 }
 TYPES = registered_types()
 

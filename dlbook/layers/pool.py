@@ -112,17 +112,24 @@ class MaxPool2d(_Pool2d):
     After ``forward``, ``indices`` (N, C, H_out, W_out, int64) holds the flat
     index h * W + w of each maximum in its unpadded (H, W) plane, exactly what
     ``torch.nn.functional.max_pool2d(..., return_indices=True)`` returns;
-    max-unpooling (chapter 19) scatters values back through it.
+    max-unpooling (chapter 19) scatters values back through it. With
+    ``return_indices=True`` forward returns ``(y, indices)`` as in PyTorch
+    (backward still takes the gradient of y alone).
     """
 
     def __init__(self, kernel_size: IntPair, stride: IntPair | None = None,
-                 padding: IntPair = 0) -> None:
+                 padding: IntPair = 0, return_indices: bool = False) -> None:
         super().__init__(kernel_size, stride, padding)
+        if not isinstance(return_indices, (bool, np.bool_)):
+            raise TypeError(f"MaxPool2d expected return_indices to be a bool; "
+                            f"got {return_indices!r}")
+        self.return_indices = bool(return_indices)
         self.indices: np.ndarray | None = None
         self._dtype = None
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        """Window maxima; caches the argmax of each window. (N, C, H, W) -> (N, C, H_out, W_out)."""
+    def forward(self, x: np.ndarray) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """Window maxima; caches the argmax of each window. (N, C, H, W) -> (N, C, H_out, W_out),
+        or ``(y, indices)`` with ``return_indices=True``."""
         x = self._check_input(x)
         out_shape = self.output_shape(x.shape)
         xp = self._pad(x, -np.inf)  # a padded cell never wins
@@ -134,7 +141,7 @@ class MaxPool2d(_Pool2d):
             np.copyto(arg, k, where=better)
         self.indices = self._plane_indices(arg, x.shape[3])
         self._x_shape, self._dtype = x.shape, x.dtype
-        return y
+        return (y, self.indices) if self.return_indices else y
 
     def _first_real_cell(self, H_out: int, W_out: int) -> np.ndarray:
         """(H_out, W_out): position i kw + j of each window's first unpadded cell, the argmax

@@ -19,6 +19,11 @@ convolution (``decoder="nearest"`` or ``"bilinear"``).
 ``dlbook.twins.copy_weights`` copies the parameters either way, so the twins
 can be checked against each other, and
 :func:`dlbook.torch_models.autoencoder.train_autoencoder_torch` trains the PyTorch one (the working tool from chapter 19 on).
+
+:class:`UnpoolAutoencoder` has the same encoder and a decoder that undoes each
+pooling with :class:`~dlbook.layers.unpool.MaxUnpool2d`, fed the *switches*
+(argmax indices) its pooling layer recorded, each unpooling followed by a
+3x3 convolution (SegNet's decoder, in miniature).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import numpy as np
 from dlbook.layers import Layer, MaxPool2d, ReLU, Sequential, Sigmoid
 from dlbook.layers.conv import Conv2d
 from dlbook.layers.conv_transpose import ConvTranspose2d
+from dlbook.layers.unpool import MaxUnpool2d
 from dlbook.layers.upsample import Upsample
 from dlbook.utils import make_rng
 
@@ -96,3 +102,62 @@ def encoder_decoder(model) -> tuple:
     if isinstance(model, Sequential):
         return Sequential(*layers[:ENCODER_LAYERS]), Sequential(*layers[ENCODER_LAYERS:])
     return model[:ENCODER_LAYERS], model[ENCODER_LAYERS:]  # torch.nn.Sequential slices
+
+
+class UnpoolAutoencoder(Layer):
+    """The conv autoencoder with a max-unpooling decoder that reuses the encoder's switches (chapter 19).
+
+    ::
+
+        encoder  conv1 3x3 (1 -> w) ReLU  pool1 2x2, keeps switches s1   (N, w, H/2, W/2)
+                 conv2 3x3 (w -> c) ReLU  pool2 2x2, keeps switches s2   (N, c, H/4, W/4): the code
+        decoder  unpool2(code, s2)  conv3 3x3 (c -> w) ReLU             (N, w, H/2, W/2)
+                 unpool1(., s1)     conv4 3x3 (w -> 1) Sigmoid          (N, 1, H, W)
+
+    Shapes: x (N, 1, H, W) with H and W multiples of 4 -> reconstruction (N, 1, H, W);
+    :meth:`encode` gives (code, (s1, s2)) and :meth:`decode` needs both: the
+    decoder reads the positions of the maxima, not just the code. Weights come
+    from ``rng`` (He initialisation) in the order conv1 .. conv4. ``backward``
+    returns dx (the switches are piecewise constant in x: no gradient flows
+    through them).
+    """
+
+    def __init__(self, code_channels: int = 4, width: int = 16,
+                 rng: int | np.random.Generator | None = None, dtype=np.float32) -> None:
+        super().__init__()
+        _plan(code_channels, width, "transpose")  # the same argument checks
+        rng = make_rng(rng, "UnpoolAutoencoder")
+        conv = lambda c_in, c_out: Conv2d(c_in, c_out, 3, padding=1, rng=rng, dtype=dtype)
+        self.conv1, self.relu1, self.pool1 = (conv(1, width), ReLU(),
+                                              MaxPool2d(2, return_indices=True))
+        self.conv2, self.relu2, self.pool2 = (conv(width, code_channels), ReLU(),
+                                              MaxPool2d(2, return_indices=True))
+        self.unpool2, self.conv3, self.relu3 = MaxUnpool2d(2), conv(code_channels, width), ReLU()
+        self.unpool1, self.conv4, self.sigmoid = MaxUnpool2d(2), conv(width, 1), Sigmoid()
+
+    def encode(self, x: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """x (N, 1, H, W) -> (code (N, c, H/4, W/4), switches (s1 (N, w, H/2, W/2), s2 like code))."""
+        x = np.asarray(x)
+        if x.ndim != 4 or x.shape[1] != 1 or x.shape[2] % 4 or x.shape[3] % 4:
+            raise ValueError(f"UnpoolAutoencoder expected x of shape (N, 1, H, W) with H and W "
+                             f"multiples of 4; got shape {x.shape}")
+        h, s1 = self.pool1(self.relu1(self.conv1(x)))
+        code, s2 = self.pool2(self.relu2(self.conv2(h)))
+        return code, (s1, s2)
+
+    def decode(self, code: np.ndarray, switches: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """(code (N, c, h, w), (s1, s2)) -> reconstruction (N, 1, 4h, 4w): unpool, conv, unpool, conv."""
+        s1, s2 = switches
+        h = self.relu3(self.conv3(self.unpool2(code, s2)))
+        return self.sigmoid(self.conv4(self.unpool1(h, s1)))
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """decode(encode(x)). (N, 1, H, W) -> (N, 1, H, W)."""
+        return self.decode(*self.encode(x))
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """dx by the chain rule in reverse: each unpooling gathers, each pooling scatters back."""
+        for layer in (self.sigmoid, self.conv4, self.unpool1, self.relu3, self.conv3, self.unpool2,
+                      self.pool2, self.relu2, self.conv2, self.pool1, self.relu1, self.conv1):
+            dout = layer.backward(dout)
+        return dout

@@ -1,4 +1,5 @@
-"""Pictures for generative models: image grids, reconstructions, class histograms (chapters 19-20).
+"""Pictures for generative models: image grids, reconstructions, latent maps, class histograms
+(chapters 19-20).
 
 Each helper draws into ``ax`` when given one and otherwise makes a new
 figure, then returns the axes. Nothing here changes global matplotlib settings.
@@ -68,6 +69,31 @@ def plot_digit_grid(images: np.ndarray, ncols: int = 8, ax=None, title: str | No
     return ax
 
 
+def plot_image_rows(rows: Sequence[np.ndarray], labels: Sequence[str], ax=None,
+                    cmap: str = "gray_r"):
+    """Stacks of images as labelled rows (inputs, then one or more reconstructions). Returns the axes.
+
+    Shapes: rows is a list of R arrays of one shape, (N, H, W) or (N, 1, H, W),
+    values in [0, 1]; labels has R names, shown left of the rows (chapter 19).
+    """
+    rows = [np.asarray(r) for r in rows]
+    if not rows or len(labels) != len(rows):
+        raise ValueError(f"plot_image_rows expected one label per row and at least one row; "
+                         f"got {len(rows)} rows and {len(labels)} labels")
+    if any(r.shape != rows[0].shape for r in rows):
+        raise ValueError(f"plot_image_rows expected rows of the same shape; got "
+                         f"{[r.shape for r in rows]}")
+    n = len(rows[0])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.7 * n + 1.8, 0.85 * len(rows)))
+    grid = tile_images(np.clip(np.concatenate(rows), 0.0, 1.0), n, fill=GRID_FILL)
+    ax.imshow(grid, cmap=cmap, vmin=0.0, vmax=1.0)
+    H = (grid.shape[0] + GRID_PAD) / len(rows)  # height of one row of tiles with its gap
+    ax.set_xticks([])
+    ax.set_yticks([H * (i + 0.5) - GRID_PAD / 2 for i in range(len(rows))], labels=list(labels))
+    return ax
+
+
 def plot_reconstructions(originals: np.ndarray, reconstructions: np.ndarray, ax=None,
                          labels: Sequence[str] = ("input", "reconstruction"),
                          cmap: str = "gray_r"):
@@ -79,15 +105,31 @@ def plot_reconstructions(originals: np.ndarray, reconstructions: np.ndarray, ax=
     if originals.shape != reconstructions.shape:
         raise ValueError(f"plot_reconstructions expected originals and reconstructions of the "
                          f"same shape; got {originals.shape} and {reconstructions.shape}")
-    n = len(originals)
     if ax is None:
-        _, ax = plt.subplots(figsize=(0.7 * n + 1.2, 1.7))
-    grid = tile_images(np.clip(np.concatenate([originals, reconstructions]), 0.0, 1.0), n,
-                       fill=GRID_FILL)
-    ax.imshow(grid, cmap=cmap, vmin=0.0, vmax=1.0)
-    H = grid.shape[0] // 2
-    ax.set_xticks([])
-    ax.set_yticks([H / 2, H + H / 2], labels=list(labels))
+        _, ax = plt.subplots(figsize=(0.7 * len(originals) + 1.2, 1.7))
+    return plot_image_rows([originals, reconstructions], labels, ax=ax, cmap=cmap)
+
+
+def plot_latent_scatter(codes: np.ndarray, labels: np.ndarray, ax=None, size: float = 4.0,
+                        title: str | None = None):
+    """2-D codes as points coloured by class, with a legend of the classes. Returns the axes.
+
+    Shapes: codes (N, 2), labels (N,) integers (chapter 19: a VAE's posterior means).
+    """
+    codes, labels = np.asarray(codes), np.asarray(labels)
+    if codes.ndim != 2 or codes.shape[1] != 2 or labels.shape != codes.shape[:1]:
+        raise ValueError(f"plot_latent_scatter expected codes (N, 2) and labels (N,); got "
+                         f"{codes.shape} and {labels.shape}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(size, size))
+    for k in np.unique(labels):
+        pts = codes[labels == k]
+        ax.scatter(pts[:, 0], pts[:, 1], s=6, color=plt.cm.tab10(int(k) % 10), label=str(k))
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    ax.legend(markerscale=2.5, fontsize=7, loc="upper right", ncols=2, handletextpad=0.1)
+    if title:
+        ax.set_title(title)
     return ax
 
 

@@ -17,11 +17,13 @@ Modules: :mod:`~dlbook.twins.tensors` (arrays, devices, torch references of
 :mod:`dlbook.functional`), :mod:`~dlbook.twins.registry` (the registry and the
 weight-map format), :mod:`~dlbook.twins.convert` (the generic functions), and
 the registrations: :mod:`~dlbook.twins.layers`, :mod:`~dlbook.twins.recurrent`,
-:mod:`~dlbook.twins.seq2seq`, :mod:`~dlbook.twins.transformer`. A new twin is
+:mod:`~dlbook.twins.seq2seq`, :mod:`~dlbook.twins.transformer`,
+:mod:`~dlbook.twins.autoencoder`. A new twin is
 one :func:`register` call there (and one factory in ``tests/test_twins.py``).
 """
 
-from dlbook.twins import layers, recurrent, seq2seq, transformer  # noqa: F401  (fill the registry)
+# importing the registration modules fills the registry
+from dlbook.twins import autoencoder, layers, recurrent, seq2seq, transformer  # noqa: F401
 from dlbook.twins.convert import copy_weights, to_torch, torch_grads, torch_state_dict
 from dlbook.twins.registry import register, registered_types
 from dlbook.twins.tensors import (REFERENCE, as_tensor, available_devices, default_device,

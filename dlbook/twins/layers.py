@@ -9,9 +9,10 @@ Name map (ours -> ``torch.nn``), everything else is torch's layout already:
     LayerNorm             gamma, beta -> weight, bias
     Embedding(Bag)        W (V, E) -> weight
     Sequential            layer i -> module i (names "i.weight", ...), each by the registry
+    ResidualBlock         conv1, bn1, conv2, bn2, shortcut.0, shortcut.1 -> the same names
 
-Layers without parameters (activations, pooling, Flatten, Upsample, Dropout)
-map to the torch module of the same name and settings.
+Layers without parameters (activations, pooling, unpooling, Flatten, Upsample,
+Dropout) map to the torch module of the same name and settings.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from dlbook.layers.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from dlbook.layers.pool import AvgPool2d, MaxPool2d
 from dlbook.layers.pool1d import MaxPool1d
 from dlbook.layers.reshape import Flatten
+from dlbook.layers.residual import ResidualBlock
+from dlbook.layers.unpool import MaxUnpool2d
 from dlbook.layers.upsample import Upsample
 from dlbook.twins.registry import Ref, WeightMap, build, linear_refs, register, weight_map
 
@@ -94,9 +97,44 @@ register(Dropout, lambda l: nn.Dropout(l.p))
 register(ReLU, lambda l: nn.ReLU())
 register(Sigmoid, lambda l: nn.Sigmoid())
 register(Tanh, lambda l: nn.Tanh())
-register(MaxPool2d, lambda l: nn.MaxPool2d(l.kernel_size, l.stride, l.padding))
+register(MaxPool2d, lambda l: nn.MaxPool2d(l.kernel_size, l.stride, l.padding,
+                                           return_indices=l.return_indices))
+register(MaxUnpool2d, lambda l: nn.MaxUnpool2d(l.kernel_size, l.stride, l.padding))
 register(AvgPool2d, lambda l: nn.AvgPool2d(l.kernel_size, l.stride, l.padding))
 register(MaxPool1d, lambda l: nn.MaxPool1d(l.kernel_size, l.stride, l.padding))
 register(Flatten, lambda l: nn.Flatten(l.start_dim, l.end_dim))
 register(Upsample, _upsample)
 register(Sequential, lambda l: nn.Sequential(*(build(sub) for sub in l)), _sequential)
+
+
+class ResidualBlockTwin(nn.Module):
+    """:class:`dlbook.layers.residual.ResidualBlock` in torch.nn, with the same sublayer names (chapter 10).
+
+    Shapes: x (N, C_in, H, W) -> (N, C_out, H_out, W_out).
+    """
+
+    def __init__(self, block: ResidualBlock):
+        super().__init__()
+        self.conv1, self.bn1 = build(block.conv1), build(block.bn1)
+        self.conv2, self.bn2 = build(block.conv2), build(block.bn2)
+        self.shortcut = None if block.shortcut is None else build(block.shortcut)
+        self.residual = block.residual
+
+    def forward(self, x):
+        """relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)); no sum when not residual."""
+        s = self.bn2(self.conv2(nn.functional.relu(self.bn1(self.conv1(x)))))
+        if self.residual:
+            s = s + (x if self.shortcut is None else self.shortcut(x))
+        return nn.functional.relu(s)
+
+
+def _residual_block(block: ResidualBlock) -> WeightMap:
+    refs: WeightMap = {}
+    for name in ("conv1", "bn1", "conv2", "bn2", "shortcut"):
+        sub = getattr(block, name)
+        if sub is not None:
+            refs.update(weight_map(sub, f"{name}."))
+    return refs
+
+
+register(ResidualBlock, ResidualBlockTwin, _residual_block)
