@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlbook.models.autoencoder import DIGIT_SHAPE
+from dlbook.torch_models.loop import check_epochs_and_batch_size, fit_arrays_torch, model_tensor
 
 
 def train_autoencoder_torch(model, X_train: np.ndarray, X_val: np.ndarray | None = None,
@@ -26,36 +27,15 @@ def train_autoencoder_torch(model, X_train: np.ndarray, X_val: np.ndarray | None
     """
     import torch
 
-    from dlbook.twins import default_device
-
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"train_autoencoder_torch expected {name} to be a positive int; "
-                             f"got {value!r}")
+    check_epochs_and_batch_size(epochs, batch_size, "train_autoencoder_torch")
     for name, X in (("X_train", X_train), ("X_val", X_val)):
         if X is not None and (np.ndim(X) != 4 or np.shape(X)[1:] != DIGIT_SHAPE):
             raise ValueError(f"train_autoencoder_torch expected {name} of shape (N, 1, 28, 28); "
                              f"got shape {np.shape(X)}")
-    device = torch.device(device) if device is not None else default_device()
-    model.to(device)
-    rng = np.random.default_rng(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    as_tensor = lambda a: torch.as_tensor(np.asarray(a, dtype=np.float32), device=device)
-    history: dict[str, list[float]] = {"train_loss": [], "val_loss": []}
-    for _ in range(epochs):
-        model.train()
-        order, total = rng.permutation(len(X_train)), 0.0
-        for start in range(0, len(X_train), batch_size):
-            xb = as_tensor(X_train[order[start:start + batch_size]])
-            loss = torch.mean((model(xb) - xb) ** 2)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(xb)
-        history["train_loss"].append(total / len(X_train))
-        if X_val is not None:
-            model.eval()
-            with torch.no_grad():
-                xv = as_tensor(X_val)
-                history["val_loss"].append(torch.mean((model(xv) - xv) ** 2).item())
-    return history
+
+    def mse(model, x) -> "torch.Tensor":
+        x = model_tensor(model, np.asarray(x, dtype=np.float32))
+        return torch.mean((model(x) - x) ** 2)
+
+    return fit_arrays_torch(model, X_train, X_val, lambda m, xb, rng: mse(m, xb), mse,
+                            epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device)
