@@ -18,7 +18,7 @@ from dlbook.data.cifar import CIFAR10_ARCHIVE, SPLIT_MEMBERS
 from dlbook.diagnostics.gradcheck import GRADCHECK_TOL, check_layer
 from dlbook.layers import Linear, ReLU, Sequential
 from dlbook.layers import BatchNorm2d
-from dlbook.models.cifar import cifar_net
+from dlbook.models.cifar import cifar_net, resnet_cifar
 from dlbook.torch_models.cifar import train_cifar_torch
 
 torch = pytest.importorskip("torch")
@@ -173,3 +173,29 @@ def test_train_cifar_torch_learns_a_fixture_offline(tmp_path, capsys):
     assert np.isfinite(augmented["train_loss"][0]) and capsys.readouterr().out == ""
     with pytest.raises(ValueError, match="epochs to be a positive int; got 0"):
         train_cifar_torch(epochs=0, root=tmp_path, download=False, loader_options=options)
+    resnet_run = train_cifar_torch(epochs=1, batch_size=32, lr=3e-3, device="cpu", root=tmp_path,
+                                   download=False, augment=False, verbose=False, arch="resnet20",
+                                   loader_options=options)
+    assert len(resnet_run["test_acc"]) == 1 and np.isfinite(resnet_run["train_loss"][0])
+    with pytest.raises(ValueError, match=r"arch in \('vgg', 'resnet20'\); got 'resnet50'"):
+        train_cifar_torch(epochs=1, root=tmp_path, download=False, loader_options=options,
+                          arch="resnet50")
+
+
+def test_resnet20_for_cifar_layout_parameters_and_twin(device):
+    from dlbook.layers.residual import ResidualBlock
+
+    net = resnet_cifar(3, rng=0)
+    blocks = [layer for layer in net if isinstance(layer, ResidualBlock)]
+    assert len(blocks) == 9 and sum(b.shortcut is not None for b in blocks) == 2
+    assert net(np.zeros((2, 3, 32, 32), np.float32)).shape == (2, 10)
+    count = net.num_parameters()
+    assert count == sum(p.numel() for p in to_torch(net, device="cpu").parameters())
+    assert 260_000 < count < 280_000  # ResNet-20: 0.27 M parameters (He et al., 2016)
+    small = resnet_cifar(1, rng=0, dtype=np.float64, width=2)  # 8 layers, narrow: a quick parity
+    theirs = to_torch(small, device=device)
+    diffs = forward_backward(small, theirs, np.random.default_rng(6).normal(size=(2, 3, 32, 32)),
+                             device)
+    assert max(diffs.values()) < TOL, diffs
+    with pytest.raises(ValueError, match="resnet_cifar expected width to be a positive int"):
+        resnet_cifar(width=0)

@@ -133,3 +133,24 @@ def test_bad_inputs():
         model.forward(np.array([[0, 0], [1, 2]]))
     with pytest.raises(RuntimeError, match="backward called before forward"):
         build("gru").backward(np.zeros((3, 5)))
+
+
+def test_learns_where_the_first_letter_is_in_padded_strings_with_fit():
+    """Chapter 14's homework, small: variable lengths, zero or several a's, 'none' as a class."""
+    from dlbook.data.letters import first_letter_dataset
+    from dlbook.optim import Adam
+    from dlbook.text.batching import pad_sequences
+    from dlbook.text.vocab import Vocab
+    from dlbook.train import Minibatches, evaluate, fit
+
+    strings, labels = first_letter_dataset(900, min_len=1, max_len=6, rng=0)
+    vocab = Vocab([list(s) for s in strings])  # <pad> at index 0
+    ids, lengths = pad_sequences([vocab.encode(list(s)) for s in strings],
+                                 pad_index=vocab.pad_index)
+    model = RNNClassifier(len(vocab), 8, 16, 7, cell="gru", padding_idx=vocab.pad_index, rng=0)
+    assert np.array_equal(model.lengths_of(ids), lengths)
+    fit(model, Minibatches(ids[:700], labels[:700], 32, rng=0),
+        Adam(list(model.parameters()), lr=0.02), epochs=10, loss_fn=CrossEntropyLoss(),
+        clip_norm=1.0)
+    _, acc = evaluate(model, CrossEntropyLoss(), ids[700:], labels[700:])
+    assert acc > 0.9

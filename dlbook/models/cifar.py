@@ -19,6 +19,11 @@ does it with that twin in PyTorch (on a GPU when present), with random pad-4 cro
 from :mod:`dlbook.data.augment`. The network is designed to reach at least
 70% test accuracy in 20 epochs; run it to measure (the book quotes no number
 it has not computed).
+
+:func:`resnet_cifar` is the second design, behind the same full-data switch:
+the residual network of He et al. (2016) for CIFAR-10 (6n + 2 layers, widths
+16-32-64, global average pooling; :mod:`dlbook.models.resnet`), ResNet-20 for
+n = 3.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import numpy as np
 
 from dlbook.layers import BatchNorm2d, Flatten, Layer, Linear, MaxPool2d, ReLU, Sequential
 from dlbook.layers.conv import Conv2d
+from dlbook.models.resnet import resnet
 from dlbook.utils import make_rng
 
 CIFAR_SHAPE = (3, 32, 32)
@@ -73,3 +79,18 @@ def cifar_net(rng: int | np.random.Generator | None = None, dtype=np.float32, wi
         else:
             layers.append({"relu": ReLU, "pool": lambda: MaxPool2d(2), "flatten": Flatten}[kind]())
     return Sequential(*layers)
+
+
+def resnet_cifar(num_blocks: int = 3, rng: int | np.random.Generator | None = None,
+                 dtype=np.float32, width: int = 16, num_classes: int = 10) -> Sequential:
+    """The CIFAR-10 ResNet of He et al. (2016): 6 num_blocks + 2 layers, widths w-2w-4w (chapter 10).
+
+    Shapes: x (N, 3, 32, 32) -> logits (N, num_classes). ``num_blocks=3`` is
+    ResNet-20 (about 0.27 million parameters with ``width=16``); the stages
+    work on 32x32, 16x16 and 8x8 maps, then global average pooling and one
+    Linear layer. :func:`dlbook.models.resnet.resnet` builds it.
+    """
+    if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
+        raise ValueError(f"resnet_cifar expected width to be a positive int; got {width!r}")
+    return resnet(num_blocks, (width, 2 * width, 4 * width), in_channels=CIFAR_SHAPE[0],
+                  num_classes=num_classes, input_size=CIFAR_SHAPE[1], rng=rng, dtype=dtype)
