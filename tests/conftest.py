@@ -32,3 +32,12 @@ def plt():
     import matplotlib.pyplot as plt
     yield plt
     plt.close("all")
+
+
+@pytest.fixture
+def one_thread():
+    """torch on one thread: tiny models train faster, and never wait for busy cores."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

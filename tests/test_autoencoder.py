@@ -90,15 +90,6 @@ def test_copy_from_torch_and_mismatches():
         copy_weights(ours, no_bias)
 
 
-@pytest.fixture
-def one_thread():
-    """Tiny convolutions run faster (and never wait for busy cores) on one thread."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_training_reduces_the_error_and_is_deterministic(one_thread):
     X = digits(100, seed=2)
 

@@ -201,14 +201,6 @@ def test_elbo_is_reproducible_and_below_zero_for_binary_data():
     assert abs(one - expected) < 1e-4
 
 
-@pytest.fixture
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_torch_training_is_deterministic_and_copies_back(one_thread):
     X = blobs(120, seed=1)
 
