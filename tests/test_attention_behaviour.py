@@ -159,7 +159,7 @@ def test_post_norm_output_is_normalised_and_train_eval_reach_sublayers():
     assert not any(m.training for m in layer.modules())
     np.testing.assert_array_equal(layer(x), y)  # no dropout in evaluation
     assert layer.train().ff.dropout.training
-    assert "self_attn.W_q" in layer.params and "ff.linear1.W" in layer.params
+    assert "self_attn.q_proj.W" in layer.params and "ff.linear1.W" in layer.params
     assert "norm2.gamma" in layer.grads and len(list(layer.parameters())) == len(layer.params)
 
 

@@ -3,9 +3,11 @@
     head_i = Attention(query W_q^(i), key W_k^(i), value W_v^(i)),
     out = concat(head_1, ..., head_h) W_o + b_o
 
-Each W_* is one (E, E) matrix whose column blocks of width E / h are the
-per-head projections, so all heads are computed with one matrix product and
-a reshape (N, T, E) -> (N, h, T, E / h).
+The four projections are ordinary :class:`~dlbook.layers.linear.Linear`
+layers, ``q_proj``, ``k_proj``, ``v_proj`` and ``out_proj``, each (E, E):
+the column blocks of width E / h of ``q_proj.W`` are the per-head
+projections W_q^(i), so all heads are computed with one matrix product and a
+reshape (N, T, E) -> (N, h, T, E / h). Their backward passes are Linear's.
 
 **Masks.** ``key_padding_mask`` (N, Tk) bool: True marks a *padding* key that
 no query may attend to (the same convention as PyTorch). ``attn_mask``
@@ -26,22 +28,26 @@ from dlbook._checks import as_float_array, check_positive_int
 from dlbook.layers.attention import (scaled_dot_product_attention,
                                      scaled_dot_product_attention_backward)
 from dlbook.layers.base import Layer
+from dlbook.init import xavier_uniform
+from dlbook.layers.linear import Linear
 from dlbook.utils import make_rng
 
-PROJECTIONS = ("q", "k", "v", "o")
-"""Parameter suffixes: W_q, W_k, W_v (input projections), W_o (output projection)."""
+PROJECTIONS = ("q_proj", "k_proj", "v_proj", "out_proj")
+"""The four Linear sublayers: the input projections of query, key, value, and the output."""
 
 
 class MultiheadAttention(Layer):
-    """out = concat_i softmax(Q_i K_i^T / sqrt(E / h)) V_i W_o + b_o, Q = query W_q + b_q, ...
+    """out = concat_i softmax(Q_i K_i^T / sqrt(E / h)) V_i W_o + b_o, Q = q_proj(query), ...
 
     Shapes: query (N, Tq, E), key (N, Tk, E), value (N, Tk, E) -> out (N, Tq, E)
     (batch first only); afterwards ``attn_weights`` (N, h, Tq, Tk).
     backward(dout (N, Tq, E)) -> (dquery, dkey, dvalue); a self-attention caller
-    (query = key = value = x) adds the three. Parameters W_q, W_k, W_v, W_o
-    (E, E) from a Glorot-uniform draw, b_q, b_k, b_v, b_o (E,) = 0. PyTorch
-    mapping: in_proj_weight = concat(W_q.T, W_k.T, W_v.T), in_proj_bias =
-    concat(b_q, b_k, b_v), out_proj.weight = W_o.T, out_proj.bias = b_o. Chapter 18.
+    (query = key = value = x) adds the three. Sublayers ``q_proj``, ``k_proj``,
+    ``v_proj``, ``out_proj``: ``Linear(E, E, bias)`` whose W starts from a
+    Glorot-uniform draw (b = 0). PyTorch mapping: in_proj_weight =
+    concat(q_proj.W.T, k_proj.W.T, v_proj.W.T), in_proj_bias = concat(q_proj.b,
+    k_proj.b, v_proj.b), out_proj.weight = out_proj.W.T, out_proj.bias = out_proj.b.
+    Chapter 18.
     """
 
     def __init__(self, embed_dim: int, num_heads: int, bias: bool = True,
@@ -54,27 +60,15 @@ class MultiheadAttention(Layer):
                              f"got embed_dim={embed_dim}, num_heads={num_heads}")
         self.head_dim = embed_dim // num_heads
         rng = make_rng(rng, "MultiheadAttention")
-        limit = np.sqrt(6.0 / (2 * embed_dim))  # Glorot uniform for a square matrix
-        for p in PROJECTIONS:
-            self.add_param(f"W_{p}", rng.uniform(-limit, limit, (embed_dim, embed_dim)).astype(dtype))
-        if bias:
-            for p in PROJECTIONS:
-                self.add_param(f"b_{p}", np.zeros(embed_dim, dtype=dtype))
+        for name in PROJECTIONS:
+            proj = Linear(embed_dim, embed_dim, bias=bias, rng=rng, dtype=dtype)
+            proj.params["W"][...] = xavier_uniform((embed_dim, embed_dim), rng=rng)  # as torch
+            setattr(self, name, proj)  # registered as a sublayer
+        self.bias = bool(bias)
         self.attn_weights = None
         self._cache = None
 
-    # projections ---------------------------------------------------------
-
-    def _project(self, x: np.ndarray, p: str) -> np.ndarray:
-        y = x @ self.params[f"W_{p}"]
-        return y + self.params[f"b_{p}"] if f"b_{p}" in self.params else y
-
-    def _project_backward(self, x: np.ndarray, dy: np.ndarray, p: str) -> np.ndarray:
-        E = self.embed_dim
-        self.grads[f"W_{p}"] += x.reshape(-1, E).T @ dy.reshape(-1, E)
-        if f"b_{p}" in self.grads:
-            self.grads[f"b_{p}"] += dy.reshape(-1, E).sum(axis=0)
-        return dy @ self.params[f"W_{p}"].T
+    # heads ---------------------------------------------------------------
 
     def _split(self, x: np.ndarray) -> np.ndarray:
         N, T, _ = x.shape  # (N, T, E) -> (N, h, T, E / h)
@@ -125,24 +119,23 @@ class MultiheadAttention(Layer):
                              f"value {value.shape}")
         (N, Tq, _), Tk = query.shape, key.shape[1]
         mask = self._allowed(N, Tq, Tk, key_padding_mask, attn_mask)
-        Q, K, V = (self._split(self._project(x, p)) for x, p in
-                   ((query, "q"), (key, "k"), (value, "v")))  # (N, h, T, E / h) each
+        Q = self._split(self.q_proj(query))  # (N, h, Tq, E / h)
+        K = self._split(self.k_proj(key))  # (N, h, Tk, E / h)
+        V = self._split(self.v_proj(value))  # (N, h, Tk, E / h)
         heads, weights = scaled_dot_product_attention(Q, K, V, mask)
-        concat = self._merge(heads)  # (N, Tq, E)
         self.attn_weights = weights
-        self._cache = (query, key, value, Q, K, V, weights, concat)
-        return self._project(concat, "o")
+        self._cache = (query.shape, Q, K, V, weights)
+        return self.out_proj(self._merge(heads))  # (N, h, Tq, E / h) -> (N, Tq, E) -> (N, Tq, E)
 
     def backward(self, dout: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(dquery, dkey, dvalue); adds every parameter gradient into grads."""
-        query, key, value, Q, K, V, weights, concat = self._cached(self._cache)
-        dout = self._check_dout(dout, query.shape)
-        dconcat = self._project_backward(concat, dout, "o")
-        dQ, dK, dV = scaled_dot_product_attention_backward(self._split(dconcat),
-                                                           (Q, K, V, weights, None))
-        return tuple(self._project_backward(x, self._merge(d), p) for x, d, p in
-                     ((query, dQ, "q"), (key, dK, "k"), (value, dV, "v")))
+        query_shape, Q, K, V, weights = self._cached(self._cache)
+        dout = self._check_dout(dout, query_shape)
+        dheads = self._split(self.out_proj.backward(dout))  # (N, h, Tq, E / h)
+        dQ, dK, dV = scaled_dot_product_attention_backward(dheads, (Q, K, V, weights, None))
+        return (self.q_proj.backward(self._merge(dQ)), self.k_proj.backward(self._merge(dK)),
+                self.v_proj.backward(self._merge(dV)))
 
     def __repr__(self) -> str:
         return (f"MultiheadAttention(embed_dim={self.embed_dim}, num_heads={self.num_heads}, "
-                f"bias={'b_q' in self.params})")
+                f"bias={self.bias})")

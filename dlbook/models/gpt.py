@@ -33,7 +33,7 @@ from dlbook.utils import make_rng
 
 INIT_STD = 0.02
 """Every weight matrix and embedding starts as N(0, INIT_STD^2), biases at 0 (GPT-2's recipe);
-the matrices that write into the residual stream (W_o, linear2) get INIT_STD / sqrt(2 L)."""
+the matrices that write into the residual stream (out_proj, linear2) get INIT_STD / sqrt(2 L)."""
 
 FF_MULTIPLIER = 4
 """dim_feedforward defaults to FF_MULTIPLIER * d_model, as in the Transformer and GPT papers."""
@@ -81,8 +81,8 @@ class GPT(Layer):
         """N(0, INIT_STD^2) weights, N(0, (INIT_STD / sqrt(2 L))^2) for residual outputs."""
         residual_std = INIT_STD / np.sqrt(2 * self.config["num_layers"])
         for name, p in self.params.items():
-            if name.endswith((".W", "W_q", "W_k", "W_v", "W_o")):
-                std = residual_std if name.endswith(("W_o", "linear2.W")) else INIT_STD
+            if name.endswith(".W"):
+                std = residual_std if name.endswith(("out_proj.W", "linear2.W")) else INIT_STD
                 p[...] = rng.normal(0.0, std, p.shape)
 
     def forward(self, ids: np.ndarray) -> np.ndarray:

@@ -1,10 +1,12 @@
-"""The twins of multi-head attention, the Transformer layers and the tiny GPT (chapter 18).
+"""The twins of multi-head attention, the Transformer layers, the encoder-decoder and the tiny GPT (chapter 18).
 
 ``torch.nn.MultiheadAttention`` keeps the three input projections transposed
-and stacked in one matrix, and the output projection as a Linear:
+and stacked in one matrix, and the output projection as a Linear; ours are
+four ``Linear`` sublayers ``q_proj``, ``k_proj``, ``v_proj``, ``out_proj``:
 
-    in_proj_weight (3E, E) = [W_q.T; W_k.T; W_v.T]    in_proj_bias (3E,) = [b_q; b_k; b_v]
-    out_proj.weight (E, E) = W_o.T                     out_proj.bias (E,) = b_o
+    in_proj_weight (3E, E) = [q_proj.W.T; k_proj.W.T; v_proj.W.T]
+    in_proj_bias (3E,) = [q_proj.b; k_proj.b; v_proj.b]
+    out_proj.weight (E, E) = out_proj.W.T               out_proj.bias (E,) = out_proj.b
 
 Only :func:`attention_projections` knows where our four projections live.
 ``torch.nn.TransformerEncoderLayer`` / ``DecoderLayer`` (``batch_first=True``)
@@ -23,6 +25,7 @@ from torch import nn
 from dlbook.layers.multihead import PROJECTIONS, MultiheadAttention
 from dlbook.layers.transformer import TransformerDecoderLayer, TransformerEncoderLayer
 from dlbook.models.gpt import GPT
+from dlbook.models.transformer_seq2seq import TransformerSeq2Seq
 from dlbook.twins.registry import Ref, WeightMap, build, linear_refs, register, weight_map
 
 
@@ -30,9 +33,10 @@ def attention_projections(mha: MultiheadAttention) -> list[tuple[object, str, st
     """(owner, weight key, bias key) of the q, k, v and output projections, in that order.
 
     Shapes: each weight (E, E) as used in ``x @ W``, each bias (E,) (absent
-    when the layer has no bias). Ours are ``W_q`` ... ``W_o`` and ``b_q`` ... ``b_o``.
+    when the layer has no bias). The owners are the Linear sublayers ``q_proj``,
+    ``k_proj``, ``v_proj`` and ``out_proj``, with keys ``W`` and ``b``.
     """
-    return [(mha, f"W_{p}", f"b_{p}") for p in PROJECTIONS]
+    return [(getattr(mha, p), "W", "b") for p in PROJECTIONS]
 
 
 def _has_bias(mha: MultiheadAttention) -> bool:
@@ -115,9 +119,69 @@ def _gpt_refs(model: GPT) -> WeightMap:
     return refs
 
 
+class TransformerSeq2SeqTwin(nn.Module):
+    """:class:`dlbook.models.transformer_seq2seq.TransformerSeq2Seq` around a ``torch.nn.Transformer``.
+
+    Shapes: forward(src (N, S), tgt_in (N, T) LongTensors) -> logits (N, T, V),
+    teacher forced. ``transformer`` is ``nn.Transformer(batch_first=True)``
+    (its final ``encoder.norm`` and ``decoder.norm`` are our ``encoder_norm``
+    and ``decoder_norm``), called with torch's causal ``tgt_mask`` (True = NOT
+    allowed) and the source padding as ``src_key_padding_mask`` and
+    ``memory_key_padding_mask``.
+    """
+
+    def __init__(self, model: TransformerSeq2Seq):
+        super().__init__()
+        c = model.config
+        self.learned, self.pad_index = c["positional"] == "learned", model.pad_index
+        self.src_emb, self.tgt_emb = build(model.src_emb), build(model.tgt_emb)
+        if self.learned:
+            self.src_pos, self.tgt_pos = build(model.src_pos), build(model.tgt_pos)
+        else:  # the fixed sinusoids: a buffer that is not part of the state_dict
+            pe = torch.as_tensor(np.asarray(model.pe, dtype=np.float64))
+            self.register_buffer("pe", pe, persistent=False)
+        self.transformer = nn.Transformer(
+            c["d_model"], c["nhead"], c["num_encoder_layers"], c["num_decoder_layers"],
+            c["dim_feedforward"], c["dropout"], layer_norm_eps=model.encoder_norm.eps,
+            batch_first=True, norm_first=c["norm_first"])
+        self.transformer.encoder.use_nested_tensor = False  # keep padded rows (as ours) in eval
+        self.head = build(model.head)
+
+    def _embed(self, side: str, ids):
+        x = getattr(self, f"{side}_emb")(ids)  # (N, T, E)
+        T = ids.shape[1]
+        return x + (getattr(self, f"{side}_pos").weight[:T] if self.learned
+                    else self.pe[:T].to(x.dtype))
+
+    def forward(self, src, tgt_in):
+        """src (N, S), tgt_in (N, T) int64 -> logits (N, T, V)."""
+        T = tgt_in.shape[1]
+        padding = src == self.pad_index  # (N, S), True = padding in torch too
+        not_allowed = torch.ones(T, T, dtype=torch.bool, device=src.device).triu(1)
+        h = self.transformer(self._embed("src", src), self._embed("tgt", tgt_in),
+                             tgt_mask=not_allowed, src_key_padding_mask=padding,
+                             memory_key_padding_mask=padding, tgt_is_causal=True)
+        return self.head(h)
+
+
+def _seq2seq_refs(model: TransformerSeq2Seq) -> WeightMap:
+    refs = {}
+    for side in ("src", "tgt"):
+        refs.update(weight_map(getattr(model, f"{side}_emb"), f"{side}_emb."))
+        if model.config["positional"] == "learned":
+            refs.update(weight_map(getattr(model, f"{side}_pos"), f"{side}_pos."))
+    for part in ("encoder", "decoder"):
+        for i, layer in enumerate(getattr(model, f"{part}_layers")):
+            refs.update(weight_map(layer, f"transformer.{part}.layers.{i}."))
+        refs.update(weight_map(getattr(model, f"{part}_norm"), f"transformer.{part}.norm."))
+    refs.update(weight_map(model.head, "head."))
+    return refs
+
+
 register(MultiheadAttention, _mha, _mha_refs)
 register(TransformerEncoderLayer, lambda l: nn.TransformerEncoderLayer(**_layer_kwargs(l)),
          _transformer_refs)
 register(TransformerDecoderLayer, lambda l: nn.TransformerDecoderLayer(**_layer_kwargs(l)),
          _transformer_refs)
 register(GPT, GPTTwin, _gpt_refs)
+register(TransformerSeq2Seq, TransformerSeq2SeqTwin, _seq2seq_refs)
