@@ -36,6 +36,7 @@ from dlbook.models.seq2seq_train import (
     token_accuracies,
 )
 from dlbook.models.seq_classifier import RNNClassifier
+from dlbook.models.transformer_seq2seq import TransformerSeq2Seq
 
 __all__ = [
     # Part III
@@ -49,7 +50,7 @@ __all__ = [
     "beam_search", "exact_match_ids", "exact_match_on", "generate_batched", "reverse_padded",
     "seq2seq_step", "source_lengths", "token_accuracies",
     # chapter 18
-    "GPT",
+    "GPT", "TransformerSeq2Seq",
     # chapter 19
     "conv_autoencoder", "encoder_decoder",
 ]
