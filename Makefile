@@ -14,7 +14,12 @@ export PYTHONHASHSEED ?= 0
 NBVAL := DLBOOK_RESULTS_DIR=$${TMPDIR:-/tmp}/dlbook-nbval-results $(BIN)/python -m pytest --nbval book -p no:cacheprovider --nbval-current-env \
          --nbval-sanitize-with .nbval_sanitize.cfg -n 2 --dist loadfile
 
-.PHONY: venv book html test test-unit test-notebooks test-build test-browser outputs bench clean
+# Debian's Chromium drives the browser check (tests/test_html_browser.py reads $CHROMIUM too)
+CHROMIUM ?= /usr/bin/chromium
+APT_PACKAGES := chromium fonts-dejavu-core
+
+.PHONY: venv book html chromium test test-unit test-notebooks test-solutions test-build test-browser outputs bench clean
+.NOTPARALLEL: test
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +40,23 @@ outputs: $(STAMP)
 	$(BIN)/python scripts/collect_results.py
 	$(BIN)/python scripts/api_pages.py
 
-## make test: unit + gradient + parity tests, nbval on every chapter, -W -n build, browser check
-test: test-unit test-notebooks test-build test-browser
+## make chromium: install Debian's chromium when missing (as root, or with sudo that needs no
+## password); otherwise stop at once with the command to run
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" -eq 0 ]; then SUDO=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+	else echo "make test needs Debian's chromium ($(CHROMIUM)) for the browser check. Run:" >&2; \
+	     echo "    sudo apt-get update && sudo apt-get install -y --no-install-recommends $(APT_PACKAGES)" >&2; \
+	     exit 1; fi; \
+	echo "$(CHROMIUM) missing: installing $(APT_PACKAGES) with apt-get"; \
+	$$SUDO apt-get update -q && \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(APT_PACKAGES) && \
+	{ [ -x "$(CHROMIUM)" ] || { echo "apt-get ran, but $(CHROMIUM) is still missing" >&2; exit 1; }; }
+
+## make test: chromium first (fails fast), then unit + gradient + parity tests, nbval on every
+## chapter, every exercise solution run after its chapter, -W -n build, browser check
+test: chromium test-unit test-notebooks test-solutions test-build test-browser
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not browser" -q -p no:cacheprovider --durations=5
@@ -46,19 +66,24 @@ test-notebooks: $(STAMP)
 	@echo "== again with OMP_NUM_THREADS=1: outputs must not depend on the thread count =="
 	OMP_NUM_THREADS=1 $(NBVAL) -q
 
+## make test-solutions: every {solution} code block runs after its chapter, in the same kernel;
+## the decimals its prose states must be printed (scripts/run_solutions.py)
+test-solutions: $(STAMP)
+	$(BIN)/python scripts/run_solutions.py --jobs 2
+
 test-build: $(STAMP)
 	rm -rf _build
 	$(BIN)/jupyter-book build -W -n --keep-going .
 
-test-browser: $(STAMP)
+test-browser: chromium $(STAMP)
 	$(BIN)/python -m pytest tests -m browser -q -p no:cacheprovider
 
-## make bench: speed benchmarks against PyTorch in the same run (not part of make test)
+## make bench: speed against PyTorch (not part of make test). Each library is timed in its
+## own process at its defaults (the fair ratio, the headline); the one-process ratio beside it.
+## `--threads 1` on a script pins both libraries to one thread everywhere (busy machines).
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_mlp.py --threads 1
 	$(BIN)/python benchmarks/bench_mlp.py
 	$(BIN)/python benchmarks/bench_conv.py
-	$(BIN)/python benchmarks/bench_lstm.py --threads 1
 	$(BIN)/python benchmarks/bench_lstm.py
 
 clean:

@@ -13,37 +13,29 @@ output, as an elementwise layer (ReLU) after the convolution would hand it
 back: channels-last for dlbook, NCHW for torch. A second dlbook line passes an
 NCHW-contiguous dout instead, which costs dlbook one transpose copy.
 
-One process, OMP_WAIT_POLICY=PASSIVE and OPENBLAS_THREAD_TIMEOUT=4, so that
-the two libraries' thread pools do not spin against each other. In each of
-ROUNDS rounds numpy is timed first, then torch. A sample is the mean time of
-the calls in about SAMPLE_SECONDS; a figure is the best (and the median) of
-its samples, counting only "clean" samples, during which other processes
-left the CPUs idle (read from /proc/stat), when there are any. glibc is told
-to keep freed memory (steady_malloc), so that neither library pays for fresh
-pages on some runs and not on others. The CPU time of each sample is printed
-too: on a busy machine, with `--threads 1`, it is the steadier measure of the
-work each library does (as in bench_lstm.py). The machine may be shared with
-other jobs, so run it a few times. Target: dlbook / PyTorch <= 2.0.
+dlbook and PyTorch are each timed in a process of their own, at the
+libraries' defaults (no OMP_WAIT_POLICY, default thread counts; timing.py):
+dlbook's time over PyTorch's is the fair ratio, the headline. The ratio with
+both in one process under OMP_WAIT_POLICY=PASSIVE and OPENBLAS_THREAD_TIMEOUT=4
+(numpy timed first, then torch, in each of ROUNDS rounds) is printed beside
+it. ROUNDS rounds of own processes alternate the two libraries too. A sample
+is the mean time of the calls in about 0.2 s; a figure is the best (and the
+median) of its samples, counting only "clean" samples, during which other
+processes left the CPUs idle (read from /proc/stat), when there are any.
+glibc is told to keep freed memory (steady_malloc) on both sides, so that
+neither library pays for fresh pages on some runs and not on others. The CPU
+time of each sample is printed too: on a busy machine, with `--threads 1`,
+it is the steadier measure of the work each library does. The machine may be
+shared with other jobs, so run it a few times. Target: dlbook / PyTorch <= 2.0.
 Run: `python benchmarks/bench_conv.py`.
 
 `--threads N` pins both libraries to N threads (OpenBLAS for numpy, OpenMP for
-torch), as in bench_mlp.py; one thread gives ratios that hold even on a busy
-machine, where multi-threaded GEMMs suffer badly from contention.
+torch) in every process, as in bench_mlp.py; one thread gives ratios that hold
+even on a busy machine, where multi-threaded GEMMs suffer badly from contention.
 """
 
-import os
-import sys
-
-if "--threads" in sys.argv:  # must happen before numpy and torch are imported
-    _n = sys.argv[sys.argv.index("--threads") + 1]
-    os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = _n
-
-os.environ["OMP_WAIT_POLICY"] = "PASSIVE"  # numpy and torch share the cores politely
-os.environ["OPENBLAS_THREAD_TIMEOUT"] = "4"
-
-
-import numpy as np  # noqa: E402
-from timing import samples, steady_malloc  # noqa: E402
+import numpy as np
+from timing import bench
 
 ROUNDS = 2
 CONFIGS = {  # name: (N, C, F, H = W, dx computed?)
@@ -82,44 +74,13 @@ def torch_step(N, C, F, H, dx):
     return step
 
 
-def report(what: str, seconds: dict[str, list[float]], clean: dict[str, int] | None) -> None:
-    """Print one kind of time (wall or CPU) of every side, and the ratios dlbook / PyTorch."""
-    best = {side: 1e3 * min(got) for side, got in seconds.items()}
-    median = {side: 1e3 * float(np.median(got)) for side, got in seconds.items()}
-    print(f"  {what} time:")
-    for side in seconds:
-        print(f"    {side:17s} {best[side]:7.2f} / {median[side]:7.2f}"
-              + (f" ({clean[side]} clean)" if clean else ""))
-    print(f"    ratio dlbook / PyTorch = {best['dlbook'] / best['PyTorch']:.2f}x best, "
-          f"{median['dlbook'] / median['PyTorch']:.2f}x median; with an NCHW dout "
-          f"{best['dlbook NCHW dout'] / best['PyTorch']:.2f}x best (target <= 2.0x)")
-
-
 def main() -> None:
-    steady_malloc()
-    import torch  # imported now, but not called before the first numpy timings
-    from threadpoolctl import threadpool_info
-
-    sides = {"dlbook": lambda cfg: dlbook_step(*cfg),
-             "dlbook NCHW dout": lambda cfg: dlbook_step(*cfg, channels_last_dout=False),
-             "PyTorch": lambda cfg: torch_step(*cfg)}  # in this order: numpy first, then torch
-    times = {(name, side): ([], [], 0) for name in CONFIGS for side in sides}
-    for _ in range(ROUNDS):  # spreads both libraries over the machine's quiet and busy spells
-        for side, make in sides.items():
-            for name, cfg in CONFIGS.items():
-                got, cpu, clean = samples(make(cfg))
-                old = times[name, side]
-                times[name, side] = (old[0] + got, old[1] + cpu, old[2] + clean)
-    pools = ", ".join(f"{i['internal_api']} {i.get('architecture', '?')} x{i['num_threads']}"
-                      for i in threadpool_info())
-    print(f"Conv2d 3x3, padding 1, float32, forward + backward, ms per call: best / median "
-          f"sample (clean samples); load average {os.getloadavg()[0]:.1f}")
-    print(f"thread pools: {pools}; torch threads: {torch.get_num_threads()}")
-    for name in CONFIGS:
-        print(f"{name}:")
-        for k, what in enumerate(("wall", "CPU")):
-            report(what, {side: times[name, side][k] for side in sides},
-                   {side: times[name, side][2] for side in sides} if what == "wall" else None)
+    makers = {config: {"dlbook": lambda args=args: dlbook_step(*args),
+                       "dlbook NCHW dout": lambda args=args: dlbook_step(*args, channels_last_dout=False),
+                       "PyTorch": lambda args=args: torch_step(*args)}
+              for config, args in CONFIGS.items()}
+    bench(__file__, "Conv2d 3x3, padding 1, float32, forward + backward", makers, target=2.0,
+          rounds=ROUNDS)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,13 @@
 """Unit tests, gradient checks and bad-input tests of dlbook.functional.losses."""
 
+import warnings
+
 import numpy as np
 import pytest
 
 import dlbook.functional as F
-from dlbook.numgrad import numerical_gradient, relative_error
+from dlbook.diagnostics.numgrad import numerical_gradient, relative_error
+from dlbook.layers import CrossEntropyLoss, MSELoss
 
 RNG = np.random.default_rng(1)
 N, C = 6, 4
@@ -85,6 +88,10 @@ def test_one_hot_and_accuracy():
     (lambda: F.binary_cross_entropy_with_logits(np.zeros(3), np.zeros(4)), r"same shape; got \(3,\) and \(4,\)"),
     (lambda: F.mse_loss(np.zeros((2, 2)), np.zeros(4)), "same shape"),
     (lambda: F.mse_loss(np.zeros(0), np.zeros(0)), "non-empty"),
+    (lambda: F.cross_entropy(np.zeros((0, 4)), np.zeros(0, int)),
+     r"cross_entropy expected a non-empty batch of logits \(N, C\) with N >= 1; got shape \(0, 4\)"),
+    (lambda: F.cross_entropy_grad(np.zeros((0, 4)), np.zeros(0, int)), "non-empty batch"),
+    (lambda: F.accuracy(np.zeros((0, 4)), np.zeros(0, int)), r"non-empty batch; got scores of shape \(0, 4\)"),
     (lambda: F.hinge_loss(np.zeros(2), np.array([0.0, 1.0])), r"targets in \{-1, \+1\}"),
     (lambda: F.logistic_loss(np.zeros(2), np.array([0.0, 1.0])), r"targets in \{-1, \+1\}"),
     (lambda: F.binary_cross_entropy(np.array([1.5]), np.array([1.0])), r"probabilities in \[0, 1\]"),
@@ -103,3 +110,24 @@ def test_fractional_labels_are_a_type_error():
         F.cross_entropy(np.zeros((2, 3)), np.array([0.5, 1.0]))
     with pytest.raises(TypeError, match="real-valued"):
         F.mse_loss(np.array(["x"]), np.array(["y"]))
+
+
+@pytest.mark.parametrize("loss, args, message", [
+    (CrossEntropyLoss, (np.zeros((0, 4)), np.zeros(0, int)),
+     r"CrossEntropyLoss expected a non-empty batch of logits \(N, C\) with N >= 1; got shape \(0, 4\)"),
+    (MSELoss, (np.zeros((0, 3)), np.zeros((0, 3))), r"MSELoss expected a non-empty input; got shape \(0, 3\)"),
+], ids=["CrossEntropyLoss", "MSELoss"])
+def test_loss_layer_on_an_empty_batch_is_a_clear_value_error(loss, args, message):
+    """An empty batch would make the mean 0/0 (NaN plus numpy warnings): it is refused instead."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy RuntimeWarning on the way to the error
+        with pytest.raises(ValueError, match=message):
+            loss().forward(*args)
+
+
+@pytest.mark.parametrize("shape", [(0, 3, 4), (2, 0, 4)])
+def test_sequence_cross_entropy_rejects_an_empty_batch(shape):
+    from dlbook.layers.seq_loss import SequenceCrossEntropyLoss
+
+    with pytest.raises(ValueError, match="SequenceCrossEntropyLoss expected a non-empty batch"):
+        SequenceCrossEntropyLoss()(np.zeros(shape), np.zeros(shape[:2], dtype=np.int64))

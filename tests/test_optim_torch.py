@@ -1,6 +1,6 @@
 """Optimizer parity: every dlbook optimizer follows torch.optim's trajectory step by step.
 
-Three parameters of different shapes minimise a noisy quadratic
+Four parameters of different shapes (a 0-d one among them) minimise a noisy quadratic
 ``sum(c * (theta - target)**2) / 2``; each side recomputes the gradient
 ``c * (theta - target) + noise_t`` from its *own* parameters at every step
 (the noise sequence is shared), so a wrong rule shows up at once and drifts.
@@ -15,7 +15,7 @@ import dlbook.optim as optim
 torch = pytest.importorskip("torch")
 
 STEPS = 50
-SHAPES = [(4, 3), (5,), (2, 3, 2)]
+SHAPES = [(4, 3), (5,), (2, 3, 2), ()]  # () : numpy ops on 0-d arrays return scalars
 TOL = {np.float32: 1e-6, np.float64: 1e-10}
 TORCH_DTYPE = {np.float32: torch.float32, np.float64: torch.float64}
 
@@ -98,6 +98,37 @@ def test_trajectory_matches_torch(name, kwargs, dtype, device):
                                        err_msg=f"{name}{kwargs}: param {i}, step {t + 1}")
     # the run really moved the parameters (a no-op optimizer would fail above anyway)
     assert max(np.abs(a - b).max() for a, b in zip(ours[-1], make_problem(dtype)[0])) > 0.05
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(lr=0.1, momentum=0.9, weight_decay=0.1),
+    dict(lr=0.1, momentum=0.9, dampening=0.3, weight_decay=0.1),
+    dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1),
+    dict(lr=0.1, momentum=0.9, nesterov=True),
+], ids=str)
+def test_sgd_momentum_on_0d_param_matches_torch(kwargs, device):
+    """A 0-d parameter (shape ()) keeps a 0-d momentum buffer updated in place, as torch does.
+
+    The old bug: ``grad + weight_decay * param`` was a numpy scalar, so the buffer
+    was a scalar that ``buf *= momentum`` rebound instead of updating; the
+    trajectory left torch's at step 3.
+    """
+    param, grad = np.array(1.5), np.array(0.0)
+    ours = optim.SGD([(param, grad)], **kwargs)
+    tparam = torch.tensor(1.5, dtype=torch.float64, device=device, requires_grad=True)
+    theirs = torch.optim.SGD([tparam], **kwargs)
+    for t in range(8):
+        grad[...] = 2.0 * param - 1.0
+        tparam.grad = (2.0 * tparam - 1.0).detach()
+        ours.step()
+        theirs.step()
+        buf = ours.state[0]["momentum_buffer"]
+        assert isinstance(buf, np.ndarray) and buf.shape == ()
+        np.testing.assert_allclose(buf, theirs.state[tparam]["momentum_buffer"].item(),
+                                   rtol=1e-12, atol=1e-12, err_msg=f"buffer, step {t + 1}")
+        np.testing.assert_allclose(param, tparam.item(), rtol=1e-12, atol=1e-12,
+                                   err_msg=f"param, step {t + 1}")
+    assert abs(float(param) - 1.5) > 0.5  # the run really moved the parameter
 
 
 def test_schedule_drives_torch_and_dlbook_alike(device):

@@ -91,13 +91,27 @@ def test_evaluate_uses_eval_mode_and_restores_it():
     assert net.training
 
 
-def test_progress_bar_counts_epochs(capsys):
+def _fit_quietly_or_not(progress, **kwargs):
     X, y = data()
     net = model()
-    h = fit(net, Minibatches(X, y, rng=0), SGD(net.parameters(), lr=0.1), epochs=2,
-            loss_fn=CrossEntropyLoss(), progress=True)
+    return fit(net, Minibatches(X, y, rng=0), SGD(net.parameters(), lr=0.1),
+               loss_fn=CrossEntropyLoss(), progress=progress, **kwargs)
+
+
+def test_progress_bar_counts_epochs_and_shows_the_last_epoch_loss(capsys):
+    quiet = _fit_quietly_or_not(False, epochs=2)
+    assert capsys.readouterr().err == ""  # no bar unless asked
+    h = _fit_quietly_or_not(True, epochs=2)
     err = capsys.readouterr().err
-    assert "2/2" in err and len(h.epoch_loss) == 2
+    assert "epochs: 100%" in err and "2/2" in err
+    assert f"loss={h.epoch_loss[-1]:.4f}" in err  # the postfix is the History's last epoch loss
+    assert h.loss == quiet.loss and h.epoch_loss == quiet.epoch_loss  # the bar changes nothing
+
+
+def test_progress_bar_counts_updates_under_max_steps(capsys):
+    h = _fit_quietly_or_not(True, epochs=None, max_steps=6)
+    err = capsys.readouterr().err
+    assert "updates: 100%" in err and "6/6" in err and len(h.loss) == 6
 
 
 @pytest.mark.parametrize("kwargs, error, match", [

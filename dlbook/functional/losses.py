@@ -38,6 +38,9 @@ def _logits_and_labels(logits, targets, where: str) -> tuple[np.ndarray, np.ndar
     z = as_float_array(logits, where, "logits")
     y = as_label_array(targets, where)
     check_ndim(z, 2, where, "logits", "(N, C)")
+    if z.shape[0] == 0:  # a mean over no rows is 0/0: NaN and numpy warnings, never a loss
+        raise ValueError(f"{where} expected a non-empty batch of logits (N, C) with N >= 1; "
+                         f"got shape {z.shape}")
     if y.shape != (z.shape[0],):
         raise ValueError(f"{where} expected targets of shape ({z.shape[0]},); got shape {y.shape}")
     if y.size and (y.min() < 0 or y.max() >= z.shape[1]):
@@ -191,6 +194,8 @@ def accuracy(scores: np.ndarray, targets: np.ndarray) -> float:
     pred = s.argmax(axis=1) if s.ndim == 2 else s
     if pred.shape != y.shape:
         raise ValueError(f"accuracy expected {y.shape[0]} predictions; got shape {s.shape}")
+    if y.size == 0:
+        raise ValueError(f"accuracy expected a non-empty batch; got scores of shape {s.shape}")
     return float(np.mean(pred == y))
 
 

@@ -46,6 +46,9 @@ class SequenceCrossEntropyLoss(Layer):
         y = as_label_array(targets, where)
         if z.ndim != 3:
             raise ValueError(f"{where} expected logits of shape (N, T, V); got shape {z.shape}")
+        if z.shape[0] == 0 or z.shape[1] == 0:
+            raise ValueError(f"{where} expected a non-empty batch of logits (N, T, V) with N, T >= 1; "
+                             f"got shape {z.shape}")
         if y.shape != z.shape[:2]:
             raise ValueError(f"{where} expected targets of shape {z.shape[:2]} (the first two "
                              f"axes of logits); got shape {y.shape}")

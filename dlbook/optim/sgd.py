@@ -62,9 +62,12 @@ class SGD(Optimizer):
         super().__init__(params, lr)
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
+        # numpy arithmetic on 0-d arrays returns scalars, which in-place ops would
+        # rebind instead of update: every array kept or updated here is a real ndarray.
         g = grad
         if self.weight_decay != 0:
-            g = grad + self.weight_decay * param  # a new array: the layer's grad stays as it was
+            g = grad.copy()                      # a new array: the layer's grad stays as it was
+            g += self.weight_decay * param
         if self.momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
