@@ -14,7 +14,7 @@ export PYTHONHASHSEED ?= 0
 NBVAL := DLBOOK_RESULTS_DIR=$${TMPDIR:-/tmp}/dlbook-nbval-results $(BIN)/python -m pytest --nbval book -p no:cacheprovider --nbval-current-env \
          --nbval-sanitize-with .nbval_sanitize.cfg -n 2 --dist loadfile
 
-# Debian's Chromium drives the browser check (tests/test_html_browser.py reads $CHROMIUM too)
+# Debian's Chromium drives the browser check (tests/book/test_html_browser.py reads $CHROMIUM too)
 CHROMIUM ?= /usr/bin/chromium
 APT_PACKAGES := chromium fonts-dejavu-core
 

@@ -18,7 +18,7 @@ HEAD = """# Results
 
 Every headline number the chapters print, as the notebooks recorded it with
 `dlbook.book.results.record` when their stored outputs were produced. A test
-(`tests/test_results_registry.py`) fails when a chapter's printed line and its
+(`tests/book/test_results_registry.py`) fails when a chapter's printed line and its
 record disagree. Runtime is the time from the start of the chapter's kernel to
 the moment the number was recorded. The same records are in
 `book/results/chNN.json` in the repository, for programs.

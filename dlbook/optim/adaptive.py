@@ -4,7 +4,7 @@ Each optimizer divides a (possibly averaged) gradient by the square root of an
 accumulated *squared gradient*, coordinate by coordinate, so coordinates with
 large gradients take smaller steps. The formulas, the place of ``eps`` (added
 *after* the square root) and Adam's bias correction follow ``torch.optim``
-exactly; ``tests/test_optim_torch.py`` checks 50-step trajectories against it.
+exactly; ``tests/optim/test_optim_torch.py`` checks 50-step trajectories against it.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ Each subclass writes one method, :meth:`Optimizer._update`, the rule for a
 single parameter; the per-parameter ``state`` dict holds whatever the rule
 remembers between steps (a momentum buffer, moment estimates, a step count).
 The hyperparameters follow ``torch.optim`` by name and by formula, and
-``tests/test_optim_torch.py`` checks the trajectories step by step.
+``tests/optim/test_optim_torch.py`` checks the trajectories step by step.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ call ``step()`` once after each epoch (or each iteration, if you count in
 iterations). Every schedule here is a closed-form function of the epoch
 counter and the optimizer's learning rate at construction (``base_lr``);
 torch's StepLR and CosineAnnealingLR compute the same values recursively,
-and ``tests/test_optim_misc.py`` checks they agree. Unlike torch's chainable
+and ``tests/optim/test_optim_misc.py`` checks they agree. Unlike torch's chainable
 schedulers, ours overwrite ``lr``: use one schedule per optimizer.
 """
 

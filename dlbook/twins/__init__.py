@@ -19,7 +19,7 @@ weight-map format), :mod:`~dlbook.twins.convert` (the generic functions), and
 the registrations: :mod:`~dlbook.twins.layers`, :mod:`~dlbook.twins.recurrent`,
 :mod:`~dlbook.twins.seq2seq`, :mod:`~dlbook.twins.transformer`,
 :mod:`~dlbook.twins.autoencoder`. A new twin is
-one :func:`register` call there (and one factory in ``tests/test_twins.py``).
+one :func:`register` call there (and one factory in ``tests/twins/test_twins.py``).
 """
 
 # importing the registration modules fills the registry

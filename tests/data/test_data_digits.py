@@ -9,7 +9,7 @@ import pytest
 
 from dlbook.data import load_digits_8x8, load_mnist_sample
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_digits_8x8_shapes_dtypes_range():

@@ -1,7 +1,7 @@
 """The encoder-decoder Transformer (dlbook.models.transformer_seq2seq) and chapter 18's training pieces.
 
-Gradients are checked in tests/test_attention_gradcheck.py, PyTorch parity in
-tests/test_twins.py; here: masking, causality, greedy decoding, errors, and
+Gradients are checked in tests/layers/test_attention_gradcheck.py, PyTorch parity in
+tests/twins/test_twins.py; here: masking, causality, greedy decoding, errors, and
 the helpers of dlbook.models.transformer_train (PerUpdate, RandomWindows,
 next_token_step) driving dlbook.train.fit.
 """

@@ -1,6 +1,6 @@
 """Backpropagation through time against float64 numerical gradients (chapters 14 and 15).
 
-A REGISTRY of cases, as in tests/test_layers_gradcheck.py, each checked over
+A REGISTRY of cases, as in tests/layers/test_layers_gradcheck.py, each checked over
 whole sequences with dlbook.diagnostics.gradcheck: RNN (tanh, relu), LSTM and GRU, with
 and without bias, stateful after a first window, and wrapped in ``WithState``,
 which makes the initial state an input and the final state an output, so the

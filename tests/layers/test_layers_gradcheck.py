@@ -138,11 +138,11 @@ def test_backward_accumulates_until_zero_grad(case):
 def test_every_exported_layer_is_registered():
     rng = np.random.default_rng(0)
     registered = {type(case.factory(rng)).__name__ for case in REGISTRY}
-    # integer input (tests/test_embedding.py) and a second input, the pooling indices
-    # (tests/test_upsample_gradcheck.py), are checked in their own files
+    # integer input (tests/layers/test_embedding.py) and a second input, the pooling indices
+    # (tests/layers/test_upsample_gradcheck.py), are checked in their own files
     integer_input = {"Embedding", "EmbeddingBag", "MaxUnpool2d"}
     # several inputs (query, key, value), a decoder memory, or softmax saturation that needs
-    # the second step size of tests/test_attention_gradcheck.py, where these are checked
+    # the second step size of tests/layers/test_attention_gradcheck.py, where these are checked
     integer_input |= {"ScaledDotProductAttention", "MultiheadAttention", "TransformerDecoderLayer",
                       "TransformerEncoderLayer"}
     not_layers = {"Layer", "LayerList", "eval_mode"}  # the base, a container with no forward, a helper

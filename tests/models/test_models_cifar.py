@@ -4,7 +4,7 @@ The parity tests build the torch twin with dlbook.twins.to_torch and compare, in
 float64, the logits, dL/dx and every parameter gradient for a batch of two
 random images, on every available device. The training test writes a
 real-format ``cifar-10-binary.tar.gz`` with a few records per file (as
-tests/test_data_cifar.py does) and trains for one epoch, fully offline.
+tests/data/test_data_cifar.py does) and trains for one epoch, fully offline.
 """
 
 import hashlib

@@ -2,7 +2,7 @@
 
 The REINFORCE gradient is checked against numerical differentiation and
 against a PyTorch twin (float64, every device); a seeded training run must
-be reproducible. DQN is tested in tests/test_dqn.py.
+be reproducible. DQN is tested in tests/rl/test_dqn.py.
 """
 
 import numpy as np
