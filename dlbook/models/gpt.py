@@ -23,6 +23,7 @@ import numpy as np
 from dlbook.layers.base import Layer
 from dlbook._checks import check_positive_int
 from dlbook.functional import softmax
+from dlbook.init import normal_
 from dlbook.layers.container import LayerList
 from dlbook.layers.embedding import Embedding
 from dlbook.layers.linear import Linear
@@ -83,7 +84,7 @@ class GPT(Layer):
         for name, p in self.params.items():
             if name.endswith(".W"):
                 std = residual_std if name.endswith(("out_proj.W", "linear2.W")) else INIT_STD
-                p[...] = rng.normal(0.0, std, p.shape)
+                normal_(p, std=std, rng=rng)  # in place, GPT-2's small normal init
 
     def forward(self, ids: np.ndarray) -> np.ndarray:
         """Next-token logits at every position. Shapes: (N, T) -> (N, T, V)."""
