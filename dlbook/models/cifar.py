@@ -16,9 +16,9 @@ optional batch normalisation of every channel.
 its weights, so the two can be checked against each other. Training on the
 50,000 CIFAR-10 images is too slow for numpy on a CPU; :func:`dlbook.torch_models.cifar.train_cifar_torch`
 does it with that twin in PyTorch (on a GPU when present), with random pad-4 crops and horizontal flips
-from :mod:`dlbook.data.augment`. The network is designed to reach at least
-70% test accuracy in 20 epochs; run it to measure (the book quotes no number
-it has not computed).
+from :mod:`dlbook.data.augment`. Its test accuracy is not measured in the
+book; run the training to measure it (the book quotes no number it has not
+computed).
 
 :func:`resnet_cifar` is the second design, behind the same full-data switch:
 the residual network of He et al. (2016) for CIFAR-10 (6n + 2 layers, widths
