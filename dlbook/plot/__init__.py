@@ -12,6 +12,7 @@ changes global matplotlib settings.
 * :mod:`dlbook.plot.wordvec`: word vectors projected to 2-D (chapter 13);
 * :mod:`dlbook.plot.sequence`: unrolled RNNs and gradient norms over time (chapters 14-15);
 * :mod:`dlbook.plot.attention`: attention heat maps (chapters 17-18);
+* :mod:`dlbook.plot.diagrams`: encoder–decoder, attention-decoder and Transformer-block diagrams (chapters 16-18);
 * :mod:`dlbook.plot.generative`: digit grids, reconstructions, class histograms (chapters 19-20);
 * :mod:`dlbook.plot.rl`: return curves over seeds (chapter 21).
 """
@@ -33,6 +34,7 @@ from dlbook.plot.graphs import GRAPH_BOX, plot_backprop_graph, plot_graph
 from dlbook.plot.optim import PATH_STYLES, plot_contour_paths
 from dlbook.plot.wordvec import plot_word_vectors, project_2d
 from dlbook.plot.attention import plot_attention
+from dlbook.plot.diagrams import plot_attention_decoder, plot_seq2seq, plot_transformer_block
 from dlbook.plot.generative import plot_class_histogram, plot_digit_grid, plot_reconstructions, tile_images
 from dlbook.plot.rl import plot_returns
 from dlbook.plot.sequence import plot_grad_norms, plot_unrolled_rnn
@@ -44,4 +46,5 @@ __all__ = [
     "plot_signed_maps", "plot_feature_maps", "plot_filters", "plot_saliency",
     "plot_word_vectors", "project_2d", "plot_attention", "plot_class_histogram", "plot_digit_grid",
     "plot_reconstructions", "tile_images", "plot_returns", "plot_grad_norms", "plot_unrolled_rnn",
+    "plot_attention_decoder", "plot_seq2seq", "plot_transformer_block",
 ]
