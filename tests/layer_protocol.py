@@ -4,14 +4,35 @@
 ``assert_accumulates_until_zero_grad``: a second backward adds the same gradients again
 (backward only reads the cache), ``zero_grad`` empties them in place, and ``parameters()``
 yields the very gradient arrays the layer owns.
+``random_case`` and ``assert_gradients_match_numerical``: a layer with random float64
+parameters and input, and the float64 numerical gradient check of all its gradients.
 ``assert_backward_returns_input_gradients``: backward returns the gradients of the forward's
 float inputs, in its order (dlbook/layers/base.py), and none comes back through an attribute.
 """
 
 import numpy as np
 
+from dlbook.diagnostics.gradcheck import GRADCHECK_TOL, check_layer
+
 GRADIENT_ATTRIBUTES = ("dh0", "dc0", "_dmemory")
 """Names under which gradients used to come back as attributes; backward returns them now."""
+
+
+def random_case(factory, shape):
+    """(layer, x, rng): ``factory(rng)`` with every parameter redrawn N(0, 1) (gamma = 1, beta = 0
+    would hide bugs) and an N(0, 1) input of ``shape``."""
+    rng = np.random.default_rng(0)
+    layer = factory(rng)
+    for param in layer.params.values():
+        param[...] = rng.normal(size=param.shape)
+    return layer, rng.normal(size=shape), rng
+
+
+def assert_gradients_match_numerical(layer, x, rng, name: str) -> None:
+    errors = check_layer(layer, x, rng=rng)  # also raises if dout or x is modified
+    assert set(errors) == {"x", *layer.params}
+    bad = {k: f"{e:.1e}" for k, e in errors.items() if not e < GRADCHECK_TOL}
+    assert not bad, f"{name}: relative errors above {GRADCHECK_TOL}: {bad}"
 
 
 def assert_dout_unchanged(layer, x, rng) -> None:

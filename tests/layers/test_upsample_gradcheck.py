@@ -15,13 +15,13 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from dlbook.diagnostics.gradcheck import GRADCHECK_TOL, check_layer
 from dlbook.layers import Conv2d, MaxPool2d
 from dlbook.layers.conv_transpose import (ConvTranspose2d, conv_transpose2d,
                                           conv_transpose_output_size)
 from dlbook.layers.unpool import MaxUnpool2d, check_pool_indices, unpool_output_size
 from dlbook.layers.upsample import Upsample, interpolation_matrix
-from layer_protocol import assert_accumulates_until_zero_grad, assert_dout_unchanged
+from layer_protocol import (assert_accumulates_until_zero_grad, assert_dout_unchanged,
+                            assert_gradients_match_numerical, random_case)
 
 F64 = np.float64
 
@@ -73,33 +73,12 @@ REGISTRY = [
 ]
 
 
-def build(case: Case):
-    rng = np.random.default_rng(0)
-    layer = case.factory(rng)
-    for param in layer.params.values():
-        param[...] = rng.normal(size=param.shape)
-    return layer, rng.normal(size=case.shape), rng
-
-
 @pytest.mark.parametrize("case", REGISTRY, ids=lambda c: c.name)
-def test_gradients_match_numerical_gradients(case):
-    layer, x, rng = build(case)
-    errors = check_layer(layer, x, rng=rng)  # also raises if dout or x is modified
-    assert set(errors) == {"x", *layer.params}
-    bad = {k: f"{e:.1e}" for k, e in errors.items() if not e < GRADCHECK_TOL}
-    assert not bad, f"{case.name}: relative errors above {GRADCHECK_TOL}: {bad}"
-
-
-@pytest.mark.parametrize("case", REGISTRY, ids=lambda c: c.name)
-def test_backward_leaves_dout_unchanged(case):
-    layer, x, rng = build(case)
-    assert_dout_unchanged(layer, x, rng)
-
-
-@pytest.mark.parametrize("case", REGISTRY, ids=lambda c: c.name)
-def test_backward_accumulates_until_zero_grad(case):
-    layer, x, rng = build(case)
-    assert_accumulates_until_zero_grad(layer, x, rng)
+def test_gradients_and_the_layer_protocol(case):
+    """Numerical gradients, dout untouched, gradients accumulate until zero_grad (a fresh layer each)."""
+    assert_gradients_match_numerical(*random_case(case.factory, case.shape), case.name)
+    assert_dout_unchanged(*random_case(case.factory, case.shape))
+    assert_accumulates_until_zero_grad(*random_case(case.factory, case.shape))
 
 
 def test_conv_transpose_is_the_adjoint_and_the_input_gradient_of_conv2d():
