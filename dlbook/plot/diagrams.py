@@ -175,7 +175,7 @@ def _add(ax, centre):
 
 def plot_transformer_block(kind: str = "encoder", norm_first: bool = False, ax=None,
                            title: str | None = None):
-    """One Transformer block, bottom to top, as :class:`TransformerEncoderLayer` computes it.
+    """One Transformer block, bottom to top, as :class:`dlbook.layers.transformer.TransformerEncoderLayer` computes it.
 
     Shapes: input and output (N, T, E). ``kind="encoder"``: self-attention
     and feed-forward; ``kind="decoder"``: masked (causal) self-attention,
