@@ -10,6 +10,7 @@ Drives Debian's /usr/bin/chromium through Playwright for Python (never
 import functools
 import http.server
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -48,6 +49,10 @@ def base_url():
     httpd.shutdown()
 
 
+REFRESH = re.compile(r'<meta http-equiv="Refresh" content="0; url=([^"]+)"', re.IGNORECASE)
+"""The redirect stub Jupyter Book writes as the root index.html."""
+
+
 @pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as p:
@@ -71,6 +76,11 @@ def page(request, browser, base_url):
     pg.on("requestfailed", lambda r: note(f"requestfailed: {r.url} {r.failure}"))
     pg.on("response", lambda r: note(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
     pg.goto(f"{base_url}/{request.param}", wait_until="load")
+    redirect = REFRESH.search((HTML / request.param).read_text(encoding="utf-8"))
+    if redirect:  # a redirect stub (the root index.html): wait until its target has loaded
+        target = redirect.group(1)
+        pg.wait_for_url(lambda url: url.endswith("/" + target), timeout=MATHJAX_TIMEOUT_MS)
+        pg.wait_for_load_state("load")
     if pg.locator("script[src*='mathjax']").count():  # Sphinx loads MathJax only on pages with math
         pg.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
                              timeout=MATHJAX_TIMEOUT_MS)
