@@ -6,6 +6,10 @@
    (written by scripts/execute_notebooks.py) gets one small line at the end
    of its page: the dlbook version, commit and device that produced the
    stored outputs.
+3. Numbers per chapter: equations, figures and tables of chapter N are numbered
+   N.1, N.2, ... ("(15.3)"), not through the whole book. The chapter titles carry
+   their numbers by hand, so Sphinx's section numbering (which would prefix them)
+   stays off; this renumbers what numfig assigned instead.
 """
 
 from __future__ import annotations
@@ -181,6 +185,28 @@ def resolve_alias(app, env, node, contnode):
     return None
 
 
+def chapter_number(docname: str) -> int | None:
+    """15 for 'book/ch15_lstm_gru'; None for pages that are not chapters."""
+    match = re.fullmatch(r"book/ch(\d\d)_[\w-]+", docname)
+    return int(match.group(1)) if match else None
+
+
+def number_per_chapter(app, env) -> list[str]:
+    """Renumber numfig's book-wide counters (equations, figures, ...) chapter by chapter.
+
+    Runs after Sphinx's toctree collector has filled ``env.toc_fignumbers`` (priority 900):
+    within a chapter the order is kept, only the numbers become (chapter, k).
+    """
+    for docname, by_type in env.toc_fignumbers.items():
+        chapter = chapter_number(docname)
+        if chapter is None:
+            continue
+        for figtype, numbers in by_type.items():
+            in_order = sorted(numbers, key=numbers.get)
+            by_type[figtype] = {fig_id: (chapter, k) for k, fig_id in enumerate(in_order, 1)}
+    return []
+
+
 def add_static(app):
     static = str(Path(__file__).parent / "static")
     if static not in app.config.html_static_path:
@@ -192,5 +218,6 @@ def setup(app):
     app.connect("doctree-read", add_provenance)
     app.connect("builder-inited", add_static)
     app.connect("missing-reference", resolve_alias)
+    app.connect("env-get-updated", number_per_chapter, priority=900)
     app.add_css_file("dlbook.css")
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
