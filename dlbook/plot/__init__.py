@@ -14,7 +14,8 @@ changes global matplotlib settings.
 * :mod:`dlbook.plot.attention`: attention heat maps (chapters 17-18);
 * :mod:`dlbook.plot.diagrams`: encoder–decoder, attention-decoder and Transformer-block diagrams (chapters 16-18);
 * :mod:`dlbook.plot.generative`: digit grids, reconstructions, class histograms (chapters 19-20);
-* :mod:`dlbook.plot.rl`: return curves over seeds (chapter 21).
+* :mod:`dlbook.plot.rl`: return curves over seeds (chapter 21);
+* :mod:`dlbook.plot.landscape`: 2-D loss slices on a shared colour scale (chapter 10).
 """
 
 from dlbook.plot.basic import (
@@ -38,6 +39,11 @@ from dlbook.plot.diagrams import plot_attention_decoder, plot_seq2seq, plot_tran
 from dlbook.plot.generative import plot_class_histogram, plot_digit_grid, plot_reconstructions, tile_images
 from dlbook.plot.rl import plot_returns
 from dlbook.plot.sequence import plot_grad_norms, plot_unrolled_rnn
+from dlbook.plot.landscape import LANDSCAPE_LEVELS, plot_loss_surfaces
+from dlbook.plot.diagrams import plot_residual_block
+from dlbook.plot.im2col_diagram import plot_col2im, plot_im2col
+from dlbook.plot.word2vec_diagram import plot_cbow_skipgram
+from dlbook.plot.cell_diagrams import plot_gru_cell, plot_lstm_cell, plot_unrolled_lstm
 
 __all__ = [
     "GRID_STEPS", "PADDING", "GRAPH_BOX", "PATH_STYLES", "plot_backprop_graph", "plot_contour_paths",
@@ -47,4 +53,7 @@ __all__ = [
     "plot_word_vectors", "project_2d", "plot_attention", "plot_class_histogram", "plot_digit_grid",
     "plot_reconstructions", "tile_images", "plot_returns", "plot_grad_norms", "plot_unrolled_rnn",
     "plot_attention_decoder", "plot_seq2seq", "plot_transformer_block",
+    "LANDSCAPE_LEVELS", "plot_loss_surfaces", "plot_residual_block",
+    "plot_im2col", "plot_col2im", "plot_cbow_skipgram", "plot_lstm_cell", "plot_gru_cell",
+    "plot_unrolled_lstm",
 ]

@@ -1,4 +1,4 @@
-"""Architecture diagrams: encoder-decoder, attention step, Transformer block (chapters 16-18).
+"""Architecture diagrams: residual block, encoder-decoder, attention step, Transformer block (chapters 10, 16-18).
 
 Boxes are :class:`~matplotlib.patches.FancyBboxPatch` (or a
 :class:`~matplotlib.patches.Circle` for a residual add), arrows are
@@ -228,3 +228,64 @@ def plot_transformer_block(kind: str = "encoder", norm_first: bool = False, ax=N
     if title is None:
         title = f"{kind} block, {'pre' if norm_first else 'post'}-norm"
     return _finish(ax, (-width / 2 - 1.9, skip_x + 0.5), (-0.9, y + 1.05), title)
+
+
+def plot_residual_block(projection: bool = False, ax=None, title: str | None = None):
+    """One residual block, bottom to top, as :class:`dlbook.layers.residual.ResidualBlock` computes it.
+
+    Shapes: x (N, C_in, H, W) -> y (N, C_out, H_out, W_out). The main path is
+    F(x) = BN_2(W_2 * ReLU(BN_1(W_1 * x))), two 3x3 convolutions; the shortcut
+    is the identity (``projection=False``) or, where the block changes the
+    channels or the side (stride s), a 1x1 convolution W_s with stride s and a
+    BatchNorm (``projection=True``). The two meet in an add (a circle), and the
+    ReLU comes after the sum: y = ReLU(F(x) + x), eq. (eq-ch10-residual).
+    Returns the axes (chapter 10).
+    """
+    if not isinstance(projection, bool):
+        raise TypeError(f"plot_residual_block expected projection to be True or False; "
+                        f"got {projection!r}")
+    ax = _axes(ax)
+    width, height, gap, skip_x = 2.3, 0.5, 0.35, 2.5
+    stride = r" (stride $s$)" if projection else ""
+    main = [(rf"3$\times$3 conv $W_1${stride}", ENCODER_COLOR), (r"BN$_1$", NORM_COLOR),
+            ("ReLU", DECODER_COLOR), (r"3$\times$3 conv $W_2$", ENCODER_COLOR),
+            (r"BN$_2$", NORM_COLOR)]
+    _label(ax, (0, -0.55), r"$x$", fontsize=12)
+    y = -0.3
+    ax.plot([0, skip_x], [y, y], color="k", lw=1.2, zorder=1)  # x goes both ways
+    for name, color in main:
+        _arrow(ax, (0, y), (0, y + gap))
+        _box(ax, (0, y + gap + height / 2), name, width=width, height=height, color=color,
+             fontsize=9)
+        y += gap + height
+    add_y = y + 0.6
+    _arrow(ax, (0, y), (0, add_y - 0.17))
+    ax.text(-0.12, y + 0.2, r"$F(x)$", ha="right", va="center", fontsize=10)
+    _add(ax, (0, add_y))
+    if projection:
+        shortcut = r"BN$(W_s * x)$"
+        top = -0.3
+        for name, color in [("1$\\times$1 conv $W_s$\n(stride $s$)", ENCODER_COLOR),
+                            ("BN", NORM_COLOR)]:
+            _arrow(ax, (skip_x, top), (skip_x, top + gap))
+            _box(ax, (skip_x, top + gap + 0.35), name, width=1.6, height=0.7, color=color,
+                 fontsize=9)
+            top += gap + 0.7
+    else:
+        shortcut, top = r"$x$", -0.3
+    ax.plot([skip_x, skip_x], [top, add_y], color="k", lw=1.2, zorder=1)
+    _label(ax, (skip_x + 0.25, (top + add_y) / 2), "projection" if projection else "identity",
+           fontsize=9, color="0.35", rotation=90)
+    _arrow(ax, (skip_x, add_y), (0.17, add_y))
+    _label(ax, ((skip_x + 0.17) / 2, add_y + 0.22), shortcut, fontsize=10)
+    total = r"$F(x) + $BN$(W_s * x)$" if projection else r"$F(x) + x$"
+    _arrow(ax, (0, add_y + 0.17), (0, add_y + 0.6))
+    ax.text(-0.12, add_y + 0.38, total, ha="right", va="center", fontsize=10)
+    _box(ax, (0, add_y + 0.6 + height / 2), "ReLU", width=width, height=height,
+         color=DECODER_COLOR, fontsize=9)
+    y = add_y + 0.6 + height
+    _arrow(ax, (0, y), (0, y + 0.45))
+    _label(ax, (0, y + 0.7), r"$y = \mathrm{ReLU}($" + total + "$)$", fontsize=11)
+    if title is None:
+        title = f"residual block, {'projection' if projection else 'identity'} shortcut"
+    return _finish(ax, (-width / 2 - 1.9, skip_x + 1.0), (-0.9, y + 1.0), title)

@@ -81,3 +81,26 @@ def test_diagrams_reject_bad_arguments(plt):
         plot_transformer_block("gpt")
     with pytest.raises(ValueError, match="plot_transformer_block expected norm_first"):
         plot_transformer_block(norm_first=1)
+
+
+def test_residual_block_main_path_shortcut_and_labels(plt):
+    from dlbook.plot import plot_residual_block
+
+    ax = plot_residual_block()
+    boxes, arrows, adds, texts = parts(ax)
+    # conv, BN, ReLU, conv, BN on the main path, the ReLU after the add; one add
+    assert (len(boxes), len(adds), len(arrows)) == (6, 1, 9)
+    assert texts.count("ReLU") == 2 and r"3$\times$3 conv $W_2$" in texts
+    assert {"$x$", "$F(x)$", "$F(x) + x$", "identity"} <= set(texts)
+    assert ax.get_title() == "residual block, identity shortcut"
+    bottom_to_top = [t.get_text() for t in sorted(ax.texts, key=lambda t: t.get_position()[1])
+                     if t.get_position()[0] == 0]
+    assert bottom_to_top[1:] == [r"3$\times$3 conv $W_1$", "BN$_1$", "ReLU", r"3$\times$3 conv $W_2$",
+                                 "BN$_2$", "+", "ReLU", r"$y = \mathrm{ReLU}($$F(x) + x$$)$"]
+    ax = plot_residual_block(projection=True, title="p")
+    boxes, arrows, adds, texts = parts(ax)
+    assert (len(boxes), len(adds), len(arrows)) == (8, 1, 11)     # + 1x1 conv and BN on the shortcut
+    assert "1$\\times$1 conv $W_s$\n(stride $s$)" in texts and "projection" in texts
+    assert ax.get_title() == "p"
+    with pytest.raises(TypeError, match="plot_residual_block expected projection to be True or False"):
+        plot_residual_block(projection="yes")
