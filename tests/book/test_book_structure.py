@@ -143,3 +143,22 @@ def test_every_public_name_has_a_docstring_naming_its_chapter():
                 no_chapter.append(f"{name}.{attr}")
     assert not missing, f"public names without a docstring: {missing}"
     assert not no_chapter, f"docstrings that name no chapter: {no_chapter}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_no_wrapped_line_inside_inline_math_starts_a_list(chapter):
+    """A line that begins with "+ " or "- " while a $...$ is still open becomes a Markdown list
+    item: the math breaks and a raw $ is printed (HTML and PDF alike). Join it to the line above."""
+    bad = []
+    for cell in load(chapter)["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        open_math = False
+        for line in "".join(cell["source"]).split("\n"):
+            if line.strip() == "$$" or line.startswith("$$"):
+                open_math = False
+                continue
+            if open_math and re.match(r"\s*[-+*] ", line):
+                bad.append(line.strip()[:60])
+            open_math ^= line.replace("$$", "").count("$") % 2 == 1
+    assert not bad, f"{chapter}: lines that Markdown reads as list items inside inline math: {bad}"
