@@ -17,8 +17,23 @@ NBVAL := DLBOOK_RESULTS_DIR=$${TMPDIR:-/tmp}/dlbook-nbval-results $(BIN)/python 
 # Debian's Chromium drives the browser check (tests/book/test_html_browser.py reads $CHROMIUM too)
 CHROMIUM ?= /usr/bin/chromium
 APT_PACKAGES := chromium fonts-dejavu-core
+# The PDF (make pdf): Sphinx's LaTeX builder, XeLaTeX with xeCJK (the glossary's Chinese), xindy
+# for the index, poppler-utils for tests/book/test_pdf.py. Fonts: FreeSerif/FreeSans (text),
+# DejaVu Sans Mono (code), Noto CJK (Chinese), Symbola (an emoji in chapter 12).
+PDF_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
+                texlive-lang-chinese latexmk xindy poppler-utils \
+                fonts-freefont-otf fonts-dejavu-core fonts-noto-cjk fonts-symbola
+PDF_TOOLS := xelatex latexmk xindy kpsewhich fc-list pdftotext pdfinfo pdfimages
+PDF_STY := xeCJK.sty ctexhook.sty fncychap.sty tabulary.sty
+PDF_FONTS := FreeSerif "DejaVu Sans Mono" "Noto Serif CJK SC" Symbola
+# shell: prints each tool, LaTeX package or font that `make pdf` lacks; nothing when all are there
+PDF_MISSING = for t in $(PDF_TOOLS); do command -v $$t >/dev/null 2>&1 || echo $$t; done; \
+  for f in $(PDF_STY); do [ -n "$$(kpsewhich $$f 2>/dev/null)" ] || echo $$f; done; \
+  for f in $(PDF_FONTS); do fc-list "$$f" 2>/dev/null | grep -q . || echo "font:$$f"; done
+# xelatex stops at the first error instead of asking the terminal what to do
+export LATEXOPTS ?= -interaction=nonstopmode -halt-on-error
 
-.PHONY: venv book html chromium test test-unit test-notebooks test-solutions test-build test-browser outputs bench clean
+.PHONY: venv book html chromium pdf pdf-deps test test-unit test-notebooks test-solutions test-build test-browser test-pdf test-compat outputs bench clean
 .NOTPARALLEL: test
 
 $(STAMP): requirements.txt pyproject.toml
@@ -43,23 +58,34 @@ outputs: $(STAMP)
 ## make chromium: install Debian's chromium when missing (as root, or with sudo that needs no
 ## password); otherwise stop at once with the command to run
 chromium:
-	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
-	if [ "$$(id -u)" -eq 0 ]; then SUDO=""; \
-	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
-	else echo "make test needs Debian's chromium ($(CHROMIUM)) for the browser check. Run:" >&2; \
-	     echo "    sudo apt-get update && sudo apt-get install -y --no-install-recommends $(APT_PACKAGES)" >&2; \
-	     exit 1; fi; \
-	echo "$(CHROMIUM) missing: installing $(APT_PACKAGES) with apt-get"; \
-	$$SUDO apt-get update -q && \
-	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(APT_PACKAGES) && \
-	{ [ -x "$(CHROMIUM)" ] || { echo "apt-get ran, but $(CHROMIUM) is still missing" >&2; exit 1; }; }
+	@[ -x "$(CHROMIUM)" ] || { scripts/apt_install.sh "The browser check ($(CHROMIUM) is missing)" $(APT_PACKAGES) && \
+	  { [ -x "$(CHROMIUM)" ] || { echo "apt-get ran, but $(CHROMIUM) is still missing" >&2; exit 1; }; }; }
+
+## make pdf-deps: install the TeX Live, font and poppler packages of the PDF when any tool, LaTeX
+## package or font is missing (as root, or with sudo that needs no password); otherwise stop at
+## once with the command to run. On Debian 12: about 2 min, 210 MB downloaded, 650 MB installed.
+pdf-deps:
+	@missing="$$($(PDF_MISSING))"; [ -z "$$missing" ] && exit 0; \
+	scripts/apt_install.sh "make pdf (missing: $$(echo $$missing))" $(PDF_PACKAGES) && \
+	missing="$$($(PDF_MISSING))" && \
+	{ [ -z "$$missing" ] || { echo "apt-get ran, but still missing:" $$missing >&2; exit 1; }; }
+
+## make pdf: the whole book as one PDF, _build/latex/dlbook.pdf (Sphinx LaTeX builder + XeLaTeX;
+## LaTeX-only layout in book/_ext/dlbook_latex.py). Minutes: LaTeX runs three or four times.
+pdf: pdf-deps $(STAMP)
+	$(BIN)/jupyter-book build -W -n --keep-going --builder pdflatex .
+	@ls -l _build/latex/dlbook.pdf
+
+## make test-pdf: checks of the built PDF (tests/book/test_pdf.py; DLBOOK_LATEX_DIR, default _build/latex)
+test-pdf: $(STAMP)
+	$(BIN)/python -m pytest tests/book/test_pdf.py -m pdf -q -p no:cacheprovider -s
 
 ## make test: chromium first (fails fast), then unit + gradient + parity tests, nbval on every
 ## chapter, every exercise solution run after its chapter, -W -n build, browser check
 test: chromium test-unit test-notebooks test-solutions test-build test-browser
 
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest tests -m "not browser" -q -p no:cacheprovider --durations=5
+	$(BIN)/python -m pytest tests -m "not browser and not pdf" -q -p no:cacheprovider --durations=5
 
 test-notebooks: $(STAMP)
 	$(NBVAL) -q --durations=0
@@ -77,6 +103,14 @@ test-build: $(STAMP)
 
 test-browser: chromium $(STAMP)
 	$(BIN)/python -m pytest tests -m browser -q -p no:cacheprovider
+
+## make test-compat: the package from its wheel on the oldest dependency versions pyproject.toml
+## claims (compat/oldest.txt) and on the newest the registry serves: unit and parity tests, then
+## every chapter top to bottom, printed numbers compared with the stored ones (scripts/compat.py).
+## Part of .ci/run, not of make test (it builds two more environments: about 15 minutes).
+test-compat: $(STAMP)
+	$(BIN)/python scripts/compat.py oldest
+	$(BIN)/python scripts/compat.py newest
 
 ## make bench: speed against PyTorch (not part of make test). Each library is timed in its
 ## own process at its defaults (the fair ratio, the headline); the one-process ratio beside it.
