@@ -11,14 +11,29 @@ def bowls():
     return alphas, betas, {"flat": 0.1 + A**2 + B**2, "steep": 0.1 + 100 * (A**2 + B**2)}
 
 
-def test_panels_share_one_colour_scale_and_one_colour_bar(plt):
+def record_contourf(monkeypatch) -> list:
+    """The ContourSets that Axes.contourf returns, in call order. (Since matplotlib 3.8 a
+    ContourSet is one artist in ax.collections; before, it was not there at all.)"""
+    from matplotlib.axes import Axes
+    made, original = [], Axes.contourf
+
+    def spy(self, *args, **kwargs):
+        made.append(original(self, *args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(Axes, "contourf", spy)
+    return made
+
+
+def test_panels_share_one_colour_scale_and_one_colour_bar(plt, monkeypatch):
     from dlbook.plot import LANDSCAPE_LEVELS, plot_loss_surfaces
     alphas, betas, grids = bowls()
+    filled = record_contourf(monkeypatch)
     axes = plot_loss_surfaces(grids, alphas, betas)
     assert [ax.get_title() for ax in axes] == ["flat", "steep"]
     fig = axes[0].figure
     assert len(fig.axes) == 3                                # two panels and the colour bar
-    filled = [next(c for c in ax.collections if hasattr(c, "levels")) for ax in axes]
+    assert len(filled) == 2
     levels = [np.asarray(c.levels) for c in filled]
     assert len(levels[0]) == LANDSCAPE_LEVELS and np.array_equal(levels[0], levels[1])
     lo, hi = min(g.min() for g in grids.values()), max(g.max() for g in grids.values())
