@@ -29,17 +29,14 @@ from dlbook.layers.transformer import TransformerDecoderLayer, TransformerEncode
 from dlbook.models.gpt import GPT
 
 torch = pytest.importorskip("torch")
-from dlbook.twins import as_tensor, to_numpy, to_torch, torch_grads  # noqa: E402  (imports torch)
+from dlbook.twins import as_tensor, to_torch, torch_grads  # noqa: E402  (imports torch)
+
+from parity import assert_close  # noqa: E402
 
 TOL = 1e-10
 F64 = np.float64
 RNG = np.random.default_rng(18)
 N, TQ, TK, E, H = 2, 5, 6, 8, 2
-
-
-def assert_close(ours, theirs, what="", tol=TOL):
-    theirs = to_numpy(theirs) if isinstance(theirs, torch.Tensor) else theirs
-    np.testing.assert_allclose(ours, theirs, rtol=tol, atol=tol, err_msg=what)
 
 
 def randomise(layer):

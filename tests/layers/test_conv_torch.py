@@ -15,9 +15,10 @@ from dlbook.layers.conv1d import Conv1d
 from dlbook.layers.im2col import conv_output_size
 
 torch = pytest.importorskip("torch")
-from dlbook.twins import as_tensor, to_numpy  # noqa: E402  (imports torch)
+from dlbook.twins import as_tensor  # noqa: E402  (imports torch)
 
-TOL = 1e-10
+from parity import assert_close  # noqa: E402
+
 F64 = np.float64
 
 # (N, C, F, (H, W), kernel, stride, padding, dilation, bias)
@@ -46,10 +47,6 @@ CONV1D_GRID = [
     (1, 4, 3, 8, 2, 3, 1, 1, True),
     (2, 3, 2, 11, 3, 2, 0, 2, True),
 ]
-
-
-def assert_close(ours, theirs, what):
-    np.testing.assert_allclose(ours, to_numpy(theirs), rtol=TOL, atol=TOL, err_msg=what)
 
 
 def randomised(layer, rng):

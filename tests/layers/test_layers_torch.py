@@ -16,22 +16,11 @@ from dlbook.layers import (BatchNorm1d, CrossEntropyLoss, Dropout, LayerNorm, Li
 torch = pytest.importorskip("torch")
 from dlbook.twins import as_tensor, to_numpy  # noqa: E402  (imports torch)
 
+from parity import assert_close, torch_forward_backward  # noqa: E402
+
 TOL = 1e-10
 F64 = np.float64
 RNG = np.random.default_rng(5)
-
-
-def assert_close(ours, theirs, what=""):
-    theirs = to_numpy(theirs) if isinstance(theirs, torch.Tensor) else theirs
-    np.testing.assert_allclose(ours, theirs, rtol=TOL, atol=TOL, err_msg=what)
-
-
-def torch_forward_backward(module, x, dout, device):
-    """Run a torch module on x and backpropagate dout; returns (y, dx) as tensors."""
-    xt = as_tensor(x, device, requires_grad=True)
-    yt = module(xt)
-    yt.backward(as_tensor(dout, device))
-    return yt, xt.grad
 
 
 def copy_params(ours, theirs, mapping):

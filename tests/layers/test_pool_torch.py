@@ -21,7 +21,8 @@ torch = pytest.importorskip("torch")
 import torch.nn.functional as TF  # noqa: E402
 from dlbook.twins import as_tensor, to_numpy  # noqa: E402  (imports torch)
 
-TOL = 1e-10
+from parity import assert_close  # noqa: E402
+
 GAP = 0.1  # spacing of the tie-free inputs
 GRID = list(itertools.product([2, 3, (2, 3)], [1, 2, 3], [0, 1]))  # kernel, stride, padding
 GRID_IDS = [f"k{k}-s{s}-p{p}" for k, s, p in GRID]
@@ -31,11 +32,6 @@ SHAPES = [(2, 3, 7, 6), (1, 2, 5, 8)]
 def distinct(shape, seed=0):
     rng = np.random.default_rng(seed)
     return (rng.permutation(int(np.prod(shape))) - np.prod(shape) / 2).reshape(shape) * GAP
-
-
-def assert_close(ours, theirs, what=""):
-    theirs = to_numpy(theirs) if isinstance(theirs, torch.Tensor) else theirs
-    np.testing.assert_allclose(ours, theirs, rtol=TOL, atol=TOL, err_msg=what)
 
 
 def torch_run(fn, x, dout, device):

@@ -23,7 +23,8 @@ import torch.nn.functional as TF  # noqa: E402
 
 from dlbook.twins import as_tensor, to_numpy  # noqa: E402  (imports torch)
 
-TOL = 1e-10
+from parity import assert_close  # noqa: E402
+
 F64 = np.float64
 
 UPSAMPLE_GRID = [  # (x shape, scale factor)
@@ -45,10 +46,6 @@ CONVT_GRID = [  # (x shape, C_out, kernel, stride, padding, output_padding, dila
     ((2, 1, 1, 1), 2, 5, 3, 1, 2, 1, True),
     ((1, 2, 6, 5), 2, 5, 3, 2, 0, 1, True),
 ]
-
-
-def assert_close(ours, theirs, what):
-    np.testing.assert_allclose(ours, to_numpy(theirs), rtol=TOL, atol=TOL, err_msg=what)
 
 
 @pytest.mark.parametrize("mode, align_corners", MODES, ids=["nearest", "bilinear", "corners"])

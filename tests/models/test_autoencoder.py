@@ -16,6 +16,7 @@ from dlbook.plot.generative import (plot_class_histogram, plot_digit_grid, plot_
 
 torch = pytest.importorskip("torch")
 from dlbook.twins import as_tensor, copy_weights, to_numpy, to_torch, torch_grads  # noqa: E402
+from parity import torch_forward_backward  # noqa: E402
 
 F64 = np.float64
 
@@ -217,11 +218,9 @@ def test_unpool_autoencoder_twin_forward_backward_encode_decode(device):
     y = ours(x)
     dout = rng.normal(size=y.shape)
     dx = ours.backward(dout)
-    xt = as_tensor(x, device, requires_grad=True)
-    yt = theirs(xt)
-    yt.backward(as_tensor(dout, device))
+    yt, dxt = torch_forward_backward(theirs, x, dout, device)
     np.testing.assert_allclose(y, to_numpy(yt), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(dx, to_numpy(xt.grad), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dx, to_numpy(dxt), rtol=1e-10, atol=1e-12)
     for name, g in torch_grads(ours, theirs).items():
         np.testing.assert_allclose(ours.grads[name], g, rtol=1e-9, atol=1e-12, err_msg=name)
     code, (s1, s2) = ours.encode(x)

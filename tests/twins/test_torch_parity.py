@@ -11,6 +11,8 @@ import dlbook.functional as F
 from dlbook import twins
 
 torch = pytest.importorskip("torch")
+from parity import assert_close  # noqa: E402
+
 TOL = 1e-10
 RNG = np.random.default_rng(2)
 X = RNG.normal(scale=4.0, size=(5, 6))
@@ -23,10 +25,6 @@ ACTIVATIONS = [
     ("relu", F.relu, F.relu_grad),
     ("softplus", F.softplus, F.sigmoid),
 ]
-
-
-def assert_close(a, b):
-    np.testing.assert_allclose(a, b, rtol=TOL, atol=TOL)
 
 
 @pytest.mark.parametrize("name, fn, grad", ACTIVATIONS)
