@@ -43,6 +43,16 @@ def _check_alphabet(letter: str, alphabet: str, where: str) -> np.ndarray:
     return np.array([c for c in alphabet if c != letter])
 
 
+def _check_sizes(n, min_len, max_len, where: str) -> tuple[int, int, int]:
+    """n strings of lengths in [min_len, max_len]: three positive ints, min_len <= max_len."""
+    n = check_positive_int(n, where, "n")
+    min_len = check_positive_int(min_len, where, "min_len")
+    max_len = check_positive_int(max_len, where, "max_len")
+    if max_len < min_len:
+        raise ValueError(f"{where} expected max_len >= min_len; got {max_len} < {min_len}")
+    return n, min_len, max_len
+
+
 def contains_letter_dataset(n: int, min_len: int = 3, max_len: int = 12, letter: str = "a",
                             alphabet: str = ALPHABET, p_contains: float = 0.5,
                             rng: int | np.random.Generator | None = None,
@@ -55,11 +65,7 @@ def contains_letter_dataset(n: int, min_len: int = 3, max_len: int = 12, letter:
     Shapes: -> n strings, labels (n,) int64 in {0, 1}.
     """
     where = "contains_letter_dataset"
-    n = check_positive_int(n, where, "n")
-    min_len = check_positive_int(min_len, where, "min_len")
-    max_len = check_positive_int(max_len, where, "max_len")
-    if max_len < min_len:
-        raise ValueError(f"{where} expected max_len >= min_len; got {max_len} < {min_len}")
+    n, min_len, max_len = _check_sizes(n, min_len, max_len, where)
     if not 0.0 <= p_contains <= 1.0:
         raise ValueError(f"{where} expected p_contains in [0, 1]; got {p_contains}")
     others = _check_alphabet(letter, alphabet, where)
@@ -115,11 +121,7 @@ def first_letter_dataset(n: int, min_len: int = 1, max_len: int = 20, letter: st
     Shapes: -> n strings, labels (n,) int64 in [0, max_len].
     """
     where = "first_letter_dataset"
-    n = check_positive_int(n, where, "n")
-    min_len = check_positive_int(min_len, where, "min_len")
-    max_len = check_positive_int(max_len, where, "max_len")
-    if max_len < min_len:
-        raise ValueError(f"{where} expected max_len >= min_len; got {max_len} < {min_len}")
+    n, min_len, max_len = _check_sizes(n, min_len, max_len, where)
     if isinstance(p_repeat, bool) or not isinstance(p_repeat, (int, float, np.integer, np.floating)) \
             or not 0.0 <= p_repeat <= 1.0:
         raise ValueError(f"{where} expected p_repeat to be a number in [0, 1]; got {p_repeat!r}")
