@@ -97,16 +97,22 @@ def _directives(text: str, name: str) -> list[tuple[str, list[str]]]:
         if not m or m["name"] != name:
             i += 1
             continue
-        fence, body, i = m["fence"], [], i + 1
-        while i < len(lines):
-            line = lines[i].strip()
-            if line and set(line) == {fence[0]} and len(line) >= len(fence):
-                break
-            body.append(lines[i])
-            i += 1
+        body, i = _until_fence(lines, i + 1, m["fence"])
         found.append((m["arg"], body))
-        i += 1
     return found
+
+
+def _until_fence(lines: list[str], i: int, fence: str) -> tuple[list[str], int]:
+    """The lines from i up to the line that closes ``fence`` (the same character, at least as
+    many), and the index just after that closing line."""
+    inside = []
+    while i < len(lines):
+        line = lines[i].strip()
+        if line and set(line) == {fence[0]} and len(line) >= len(fence):
+            break
+        inside.append(lines[i])
+        i += 1
+    return inside, i + 1
 
 
 def _split_code(body: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
@@ -119,15 +125,8 @@ def _split_code(body: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
                 prose.append(body[i])
             i += 1
             continue
-        fence, lang, code, i = m["fence"], m["lang"].lower(), [], i + 1
-        while i < len(body):
-            line = body[i].strip()
-            if line and set(line) == {fence[0]} and len(line) >= len(fence):
-                break
-            code.append(body[i])
-            i += 1
-        blocks.append((lang, "\n".join(code)))
-        i += 1
+        code, i = _until_fence(body, i + 1, m["fence"])
+        blocks.append((m["lang"].lower(), "\n".join(code)))
     return prose, blocks
 
 
