@@ -55,7 +55,9 @@ def cell_text(cell) -> str:
         if out.get("output_type") == "stream":
             parts.append(out.get("text", ""))
         elif out.get("output_type") in ("execute_result", "display_data"):
-            parts.append(out.get("data", {}).get("text/plain", "") if "image/png" not in out.get("data", {}) else "")
+            data = out.get("data", {})
+            if "image/png" not in data:  # a figure's text/plain is "<Figure size ...>"
+                parts.append(data.get("text/plain", ""))
     text = VERSION.sub("<version>", "".join(parts))  # "Keras 3.15.1": a version, not a result
     for pattern, replacement in SANITIZE:
         text = pattern.sub(replacement, text)
