@@ -22,7 +22,16 @@ TIMEOUT_S = 50
 @pytest.mark.skipif(not dist.is_available() or not dist.is_gloo_available(),
                     reason="torch.distributed with gloo is not available")
 def test_two_gloo_processes_equal_single_process_training(tmp_path):
-    launch(2, STEPS, tmp_path, backend="gloo", timeout=TIMEOUT_S)
+    try:
+        launch(2, STEPS, tmp_path, backend="gloo", timeout=TIMEOUT_S)
+    except RuntimeError as err:
+        # Seen once in about 20 CI runs, on a loaded 2-core machine: a worker aborts in torch's
+        # C++ teardown ("terminate called without an active exception", SIGABRT), not in our
+        # code. Only that failure gets one fresh run; the checks below then apply in full.
+        if "terminate called without an active exception" not in str(err):
+            raise
+        launch(2, STEPS, tmp_path / "again", backend="gloo", timeout=TIMEOUT_S)
+        tmp_path = tmp_path / "again"
     grads, params = train_single_process(STEPS)
     first = train_single_process(1)[1]
     for rank in (0, 1):
