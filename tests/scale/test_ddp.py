@@ -22,16 +22,7 @@ TIMEOUT_S = 50
 @pytest.mark.skipif(not dist.is_available() or not dist.is_gloo_available(),
                     reason="torch.distributed with gloo is not available")
 def test_two_gloo_processes_equal_single_process_training(tmp_path):
-    try:
-        launch(2, STEPS, tmp_path, backend="gloo", timeout=TIMEOUT_S)
-    except RuntimeError as err:
-        # Seen once in about 20 CI runs, on a loaded 2-core machine: a worker aborts in torch's
-        # C++ teardown ("terminate called without an active exception", SIGABRT), not in our
-        # code. Only that failure gets one fresh run; the checks below then apply in full.
-        if "terminate called without an active exception" not in str(err):
-            raise
-        launch(2, STEPS, tmp_path / "again", backend="gloo", timeout=TIMEOUT_S)
-        tmp_path = tmp_path / "again"
+    launch(2, STEPS, tmp_path, backend="gloo", timeout=TIMEOUT_S)
     grads, params = train_single_process(STEPS)
     first = train_single_process(1)[1]
     for rank in (0, 1):
@@ -86,3 +77,30 @@ def test_main_refuses_to_run_outside_torchrun(monkeypatch, tmp_path):
     monkeypatch.delenv("WORLD_SIZE", raising=False)
     with pytest.raises(SystemExit):
         main(["--steps", "1", "--out", str(tmp_path)])
+
+
+def test_launch_runs_again_only_after_a_teardown_abort(monkeypatch, tmp_path):
+    import subprocess
+
+    from dlbook.scale import ddp
+    calls = []
+
+    def fake(outcomes):
+        def run(cmd, timeout):
+            calls.append(cmd)
+            code, err = outcomes[len(calls) - 1]
+            return subprocess.CompletedProcess(cmd, code), "", err
+        return run
+
+    monkeypatch.setattr(ddp, "_run_group", fake([(1, ddp.TEARDOWN_ABORT), (0, "")]))
+    assert ddp.launch(2, 1, tmp_path, backend="gloo").returncode == 0 and len(calls) == 2
+    calls.clear()
+    monkeypatch.setattr(ddp, "_run_group", fake([(1, "ValueError: ours"), (0, "")]))
+    with pytest.raises(RuntimeError, match="ValueError: ours"):
+        ddp.launch(2, 1, tmp_path, backend="gloo")
+    assert len(calls) == 1
+    calls.clear()
+    monkeypatch.setattr(ddp, "_run_group", fake([(1, ddp.TEARDOWN_ABORT)] * 2))
+    with pytest.raises(RuntimeError, match="torchrun exited with 1"):
+        ddp.launch(2, 1, tmp_path, backend="gloo")
+    assert len(calls) == 2
